@@ -1,0 +1,1 @@
+"""Simulation library for the distributed-systems course."""

@@ -1,0 +1,175 @@
+"""Space-time (Lamport) diagrams: one lane per node, an arrow per message.
+
+The course's signature picture. Time runs left to right; each node is a
+horizontal lane; a message is an arrow from the sender's lane at the send time
+to the receiver's lane at the delivery time. Lost messages end in a red cross,
+crashed intervals are hatched on the lane, partitions shade the background.
+"""
+
+from __future__ import annotations
+
+from statistics import median
+from typing import Any, Iterable, Sequence
+
+from ..sim.trace import Trace
+
+_PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
+            "#17becf", "#bcbd22", "#7f7f7f", "#d62728"]
+
+
+def _trace_of(source: Any) -> Trace:
+    trace = getattr(source, "trace", source)
+    if not isinstance(trace, Trace):
+        raise TypeError(f"source={source!r} must be a Simulation or a Trace")
+    return trace
+
+
+def space_time(source: Any, *, nodes: Sequence[Any] | None = None, start: float | None = None,
+               end: float | None = None, types: Iterable[str] | None = None,
+               annotate: Iterable[str] = (), ax: Any = None, title: str | None = None,
+               legend: bool = True) -> Any:
+    """Draw the space-time diagram of a run and return the matplotlib ``Axes``.
+
+    Args:
+        source: a :class:`~course_lib.sim.Simulation` or its :class:`~course_lib.sim.Trace`.
+        nodes: lanes to draw, top to bottom (default: every node, in order added).
+        start, end: the time window (default: the whole run).
+        types: only draw messages of these types.
+        annotate: names of custom events (``node.record(name, ...)``) to mark with a dot.
+        ax: draw into this Axes instead of a new figure.
+        title: the figure title.
+        legend: show the legend of message types.
+
+    Example:
+        >>> from course_lib.sim import Simulation, Node
+        >>> sim = Simulation(seed=1)
+        >>> _ = sim.add_nodes(Node, ["a", "b"])
+        >>> sim.run(until=1)
+        >>> space_time(sim).get_xlabel()
+        'simulated time'
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    trace = _trace_of(source)
+    events = trace.events
+    if nodes is None:
+        sim_nodes = getattr(source, "nodes", None)
+        if sim_nodes:
+            nodes = list(sim_nodes)
+        else:
+            seen: dict[Any, None] = {}
+            for e in events:
+                if e.node is not None:
+                    seen.setdefault(e.node, None)
+            nodes = list(seen)
+    nodes = list(nodes)
+    lane = {n: i for i, n in enumerate(nodes)}
+    t_end = max([e.time for e in events], default=1.0)
+    lo = 0.0 if start is None else float(start)
+    hi = (t_end if end is None else float(end)) or 1.0
+    if hi <= lo:
+        raise ValueError(f"end={end!r} must be after start={start!r}")
+    wanted = None if types is None else set(types)
+    annotate = list(annotate)
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(11, 0.7 * len(nodes) + 1.6))
+    sends: dict[int, Any] = {}
+    colors: dict[str, str] = {}
+    latencies: list[float] = []
+    for e in events:
+        if e.kind == "send":
+            sends[e.id] = e
+        elif e.kind == "deliver" and e.id in sends:
+            latencies.append(e.time - sends[e.id].time)
+    stub = median(latencies) if latencies else (hi - lo) / 40
+
+    def color(t: str) -> str:
+        if t not in colors:
+            colors[t] = _PALETTE[len(colors) % len(_PALETTE)]
+        return colors[t]
+
+    def visible(e_send: Any) -> bool:
+        return (e_send.node in lane and e_send.peer in lane
+                and (wanted is None or e_send.type in wanted))
+
+    # partitions: shade from each partition to the next heal
+    open_at = None
+    spans = []
+    for e in events:
+        if e.kind == "partition" and open_at is None:
+            open_at = e.time
+        elif e.kind == "heal" and open_at is not None:
+            spans.append((open_at, e.time))
+            open_at = None
+    if open_at is not None:
+        spans.append((open_at, hi))
+    for a, b in spans:
+        ax.axvspan(max(a, lo), min(b, hi), color="#f4cccc", alpha=0.5, zorder=0, lw=0)
+
+    # crashes: hatch the lane between crash and restart
+    down: dict[Any, float] = {}
+    for e in events:
+        if e.kind == "crash":
+            down[e.node] = e.time
+        elif e.kind == "restart" and e.node in down:
+            t0 = down.pop(e.node)
+            if e.node in lane:
+                ax.fill_between([t0, e.time], lane[e.node] - 0.18, lane[e.node] + 0.18,
+                                color="#999999", alpha=0.5, hatch="///", lw=0, zorder=1)
+    for n, t0 in down.items():
+        if n in lane:
+            ax.fill_between([t0, hi], lane[n] - 0.18, lane[n] + 0.18,
+                            color="#999999", alpha=0.5, hatch="///", lw=0, zorder=1)
+
+    for i, _ in enumerate(nodes):
+        ax.axhline(i, color="black", lw=1.0, zorder=2)
+
+    arrow = dict(arrowstyle="-|>", lw=0.9, shrinkA=0, shrinkB=0, mutation_scale=8)
+    for e in events:
+        if e.kind == "deliver":
+            s = sends.get(e.id)
+            if s is None or not visible(s) or e.time < lo or s.time > hi:
+                continue
+            ax.annotate("", xy=(e.time, lane[e.node]), xytext=(s.time, lane[s.node]),
+                        arrowprops=dict(arrow, color=color(s.type), alpha=0.85), zorder=3)
+        elif e.kind == "drop":
+            s = sends.get(e.id)
+            if s is None or not visible(s) or e.time < lo or s.time > hi:
+                continue
+            y0, y1 = lane[s.node], lane[s.peer]
+            if e.time > s.time:  # lost on arrival (crashed receiver, partition in flight)
+                x1, y_end = e.time, y1 - 0.12 * (1 if y1 > y0 else -1)
+            else:  # lost on the wire: a short stub toward the receiver
+                x1, y_end = s.time + 0.5 * stub, y0 + 0.45 * (y1 - y0)
+            ax.plot([s.time, x1], [y0, y_end], ls="--", lw=0.9, color=color(s.type), alpha=0.7, zorder=3)
+            ax.plot([x1], [y_end], marker="x", color="#d62728", ms=7, mew=2, zorder=4)
+        elif e.kind == "custom" and e.type in annotate and e.node in lane and lo <= e.time <= hi:
+            ax.plot([e.time], [lane[e.node]], marker="o", ms=6, color="black", zorder=5)
+            label = e.type if e.info is None else f"{e.type} " + ", ".join(f"{v}" for v in e.info.values())
+            ax.annotate(label, (e.time, lane[e.node]), xytext=(3, 6), textcoords="offset points",
+                        fontsize=7, zorder=5)
+
+    ax.set_yticks(range(len(nodes)))
+    ax.set_yticklabels([str(n) for n in nodes])
+    ax.set_ylim(len(nodes) - 0.5, -0.5)
+    ax.set_xlim(lo, hi)
+    ax.set_xlabel("simulated time")
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    if title:
+        ax.set_title(title)
+    if legend:
+        handles = [Line2D([0], [0], color=c, lw=1.5, label=t) for t, c in colors.items()]
+        if any(e.kind == "drop" for e in events):
+            handles.append(Line2D([0], [0], marker="x", color="#d62728", lw=0, mew=2, label="lost"))
+        if spans:
+            handles.append(Patch(color="#f4cccc", label="partition"))
+        if any(e.kind == "crash" for e in events):
+            handles.append(Patch(color="#999999", hatch="///", label="crashed"))
+        if handles:
+            ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8,
+                      frameon=False)
+    return ax
