@@ -5,8 +5,6 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-# Headless everywhere: no display is needed, plots render to files or inline.
-export MPLBACKEND ?= Agg
 # Keep Jupyter's per-user state out of the way of a classroom rehearsal and CI.
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
@@ -24,7 +22,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[course]'
 	@# JupyterLab 4 asks new users about news on first start: not in this environment.
-	$(BIN)/jupyter labextension disable --level=sys_prefix "@jupyterlab/apputils-extension:announcements" >/dev/null
+	$(BIN)/jupyter labextension disable --level=sys_prefix "@jupyterlab/apputils-extension:announcements" >/dev/null 2>&1
 	@touch $@
 
 setup: $(STAMP)

@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from typing import Any, Iterable, Sequence
 
 from .sim import Node, Simulation
@@ -49,13 +50,18 @@ class NaiveReplica(Node):
 
 def schedule_writes(sim: Simulation, writes: Iterable[tuple[float, Any, Any, Any]]) -> None:
     """Schedule client writes ``(time, node_id, key, value)``: each calls ``node.write(key, value)``."""
-    for index, item in enumerate(writes):
+    planned = []
+    for index, item in enumerate(writes):  # check them all before scheduling any
         if not (isinstance(item, tuple) and len(item) == 4):
             raise ValueError(f"writes[{index}]={item!r} must be a tuple (time, node_id, key, value)")
         time, node_id, key, value = item
         node = sim.node(node_id)
         if not callable(getattr(node, "write", None)):
             raise TypeError(f"writes[{index}]: node {node_id!r} has no write(key, value) method")
+        if isinstance(time, bool) or not isinstance(time, (int, float)) or not sim.now <= time < math.inf:
+            raise ValueError(f"writes[{index}]: time={time!r} must be a finite time >= now ({sim.now:g})")
+        planned.append((time, node, key, value))
+    for time, node, key, value in planned:
         sim.at(time, _client_write, node, key, value)
 
 
@@ -65,8 +71,12 @@ def _client_write(node: Node, key: Any, value: Any) -> None:
 
 
 def random_writes(sim: Simulation, node_ids: Sequence[Any], *, count: int, keys: Sequence[Any],
-                  start: float = 0.0, end: float = 50.0) -> list[tuple[float, Any, Any, Any]]:
-    """Draw ``count`` writes at seeded random times in ``[start, end)``, unique values ``v1, v2, ...``."""
+                  start: float = 0.0, end: float = 50.0,
+                  stream: str = "workload") -> list[tuple[float, Any, Any, Any]]:
+    """Draw ``count`` writes at seeded random times in ``[start, end)``, unique values ``v1, v2, ...``.
+
+    ``stream`` names the random stream: two calls with the same name draw the same writes.
+    """
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
         raise ValueError(f"count={count!r} must be an int >= 0")
     if not keys:
@@ -75,7 +85,7 @@ def random_writes(sim: Simulation, node_ids: Sequence[Any], *, count: int, keys:
         raise ValueError(f"node_ids={node_ids!r} must name at least one node")
     if not end > start:
         raise ValueError(f"end={end!r} must be after start={start!r}")
-    rng = sim.rng_for("workload")
+    rng = sim.rng_for(stream)
     times = sorted(rng.uniform(start, end) for _ in range(count))
     return [(t, node_ids[rng.randrange(len(node_ids))], keys[rng.randrange(len(keys))], f"v{i + 1}")
             for i, t in enumerate(times)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import keyword
+from types import MappingProxyType
 
 try:  # the C accessor namedtuple uses; it reads the tuple slot directly
     from collections import _tuplegetter as _slot
@@ -70,7 +71,8 @@ class Message(tuple):
     __slots__ = ()
 
     type = _slot(0, "The message type; picks the handler ``on_<type>``.")
-    fields = _slot(1, "The named fields, as a dict (do not modify).")
+    fields = property(lambda self: MappingProxyType(tuple.__getitem__(self, 1)),
+                      doc="The named fields, as a read-only mapping.")
     src = _slot(2, "The sender's node id (None until sent).")
     dst = _slot(3, "The receiver's node id (None until sent).")
     id = _slot(4, "A number unique to this send within the simulation.")
@@ -124,12 +126,16 @@ class Message(tuple):
             "send a new message instead"
         )
 
-    __delattr__ = __setattr__  # type: ignore[assignment]
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(
+            f"messages are immutable: cannot delete {name!r} from a {self.type!r} message"
+        )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Message):
             return NotImplemented
-        return self.type == other.type and self.fields == other.fields
+        return (tuple.__getitem__(self, 0) == tuple.__getitem__(other, 0)
+                and tuple.__getitem__(self, 1) == tuple.__getitem__(other, 1))
 
     def __ne__(self, other: object) -> bool:
         eq = self.__eq__(other)
@@ -142,7 +148,7 @@ class Message(tuple):
         return (_rebuild, (tuple(self),))
 
     def __repr__(self) -> str:
-        body = ", ".join(f"{k}={v!r}" for k, v in self.fields.items())
+        body = ", ".join(f"{k}={v!r}" for k, v in tuple.__getitem__(self, 1).items())
         route = f" {self.src!r}->{self.dst!r}" if self.src is not None else ""
         return f"Message({self.type!r}{route}{', ' if body else ''}{body})"
 

@@ -62,10 +62,10 @@ class Nemesis:
             self._sim._check_node("src_group", n)
         for n in dsts:
             self._sim._check_node("dst_group", n)
+        if heal_at is not None and _check_time("heal_at", heal_at) <= at:
+            raise ValueError(f"heal_at={heal_at!r} must be after at={at!r}")
         self._plan(at, "partition_one_way", (srcs, dsts), self._sim.network.partition_one_way, srcs, dsts)
         if heal_at is not None:
-            if _check_time("heal_at", heal_at) <= at:
-                raise ValueError(f"heal_at={heal_at!r} must be after at={at!r}")
             self.heal(at=heal_at)
 
     def heal(self, *, at: float) -> None:
@@ -76,10 +76,10 @@ class Nemesis:
         """Crash ``node_id`` at ``at`` (and restart it at ``restart_at``)."""
         self._sim._check_node("node_id", node_id)
         at = _check_time("at", at)
+        if restart_at is not None and _check_time("restart_at", restart_at) <= at:
+            raise ValueError(f"restart_at={restart_at!r} must be after at={at!r}")
         self._plan(at, "crash", node_id, self._sim.crash, node_id)
         if restart_at is not None:
-            if _check_time("restart_at", restart_at) <= at:
-                raise ValueError(f"restart_at={restart_at!r} must be after at={at!r}")
             self.restart(node_id, at=restart_at)
 
     def restart(self, node_id: Any, *, at: float) -> None:

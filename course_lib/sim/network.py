@@ -180,7 +180,11 @@ class Network:
         sim = self._sim
         if sender._crashed:
             raise RuntimeError(f"node {sender._id!r} is crashed and cannot send")
-        if dst not in sim._nodes:
+        try:
+            known = dst in sim._nodes
+        except TypeError:  # an unhashable dst, e.g. a list of peers: say so plainly below
+            known = False
+        if not known:
             sim._check_node("dst", dst)
         src = sender._id
         self._next_id += 1

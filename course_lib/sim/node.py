@@ -249,7 +249,9 @@ class Node:
         what is safe to repeat (idempotent). A reply that says "no" (a message
         type you define, such as ``"rejected"``) is a **definite** failure.
         Replies arriving after the timeout, or twice, are discarded and traced
-        as drops with reason ``"late reply"``.
+        as drops with reason ``"late reply"``, unless this node also has an
+        ``on_<type>`` handler for the reply's type, which then receives them as
+        ordinary messages.
 
         Raises:
             ValueError: ``timeout`` is not a positive number, or ``dst`` is unknown.

@@ -24,6 +24,16 @@ def _trace_of(source: Any) -> Trace:
     return trace
 
 
+def _label(event: Any) -> str:
+    """A short label for a custom event: ``key=value`` for writes, else its name and values."""
+    info = event.info
+    if isinstance(info, dict) and set(info) == {"key", "value"}:
+        return f"{info['key']}={info['value']}"
+    if isinstance(info, dict):
+        return f"{event.type} " + ", ".join(f"{k}={v}" for k, v in info.items())
+    return str(event.type)
+
+
 def space_time(source: Any, *, nodes: Sequence[Any] | None = None, start: float | None = None,
                end: float | None = None, types: Iterable[str] | None = None,
                annotate: Iterable[str] = (), ax: Any = None, title: str | None = None,
@@ -68,7 +78,10 @@ def space_time(source: Any, *, nodes: Sequence[Any] | None = None, start: float 
     lane = {n: i for i, n in enumerate(nodes)}
     t_end = max([e.time for e in events], default=1.0)
     lo = 0.0 if start is None else float(start)
-    hi = (t_end if end is None else float(end)) or 1.0
+    if end is not None:
+        hi = float(end)
+    else:  # a simulation knows how far it ran; a bare trace only its last event
+        hi = max(float(getattr(source, "now", 0.0) or 0.0), t_end) or 1.0
     if hi <= lo:
         raise ValueError(f"end={end!r} must be after start={start!r}")
     wanted = None if types is None else set(types)
@@ -142,15 +155,14 @@ def space_time(source: Any, *, nodes: Sequence[Any] | None = None, start: float 
             y0, y1 = lane[s.node], lane[s.peer]
             if e.time > s.time:  # lost on arrival (crashed receiver, partition in flight)
                 x1, y_end = e.time, y1 - 0.12 * (1 if y1 > y0 else -1)
-            else:  # lost on the wire: a short stub toward the receiver
-                x1, y_end = s.time + 0.5 * stub, y0 + 0.45 * (y1 - y0)
+            else:  # lost on the wire: dashed to where it would have arrived
+                x1, y_end = s.time + stub, y1
             ax.plot([s.time, x1], [y0, y_end], ls="--", lw=0.9, color=color(s.type), alpha=0.7, zorder=3)
             ax.plot([x1], [y_end], marker="x", color="#d62728", ms=7, mew=2, zorder=4)
         elif e.kind == "custom" and e.type in annotate and e.node in lane and lo <= e.time <= hi:
             ax.plot([e.time], [lane[e.node]], marker="o", ms=6, color="black", zorder=5)
-            label = e.type if e.info is None else f"{e.type} " + ", ".join(f"{v}" for v in e.info.values())
-            ax.annotate(label, (e.time, lane[e.node]), xytext=(3, 6), textcoords="offset points",
-                        fontsize=7, zorder=5)
+            ax.annotate(_label(e), (e.time, lane[e.node]), xytext=(2, 5), textcoords="offset points",
+                        fontsize=7, rotation=30, zorder=5)
 
     ax.set_yticks(range(len(nodes)))
     ax.set_yticklabels([str(n) for n in nodes])
