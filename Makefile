@@ -5,8 +5,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-# Keep Jupyter's per-user state out of the way of a classroom rehearsal and CI.
+# nbgrader runs helper programs (alembic) by name: the venv's bin must come first.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
+ASSIGNMENTS = $(notdir $(wildcard solutions/*))
 
 .PHONY: help setup lab test test-fast exercises check bench clean
 
@@ -27,12 +29,29 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# jupyter_server refuses to run as root without being told (containers, CI machines).
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--ServerApp.allow_root=True)
+
 lab: setup
-	$(BIN)/jupyter lab --no-browser --ServerApp.root_dir="$(CURDIR)"
+	$(BIN)/jupyter lab --no-browser --ServerApp.root_dir="$(CURDIR)" $(ALLOW_ROOT)
 
 test: setup
 	$(BIN)/python -m pytest -n 2 --dist loadfile tests notebooks --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg
+
+# Regenerate exercises/ from solutions/ (maintainers). It would overwrite a learner's answers,
+# so it refuses when exercises/ has uncommitted changes unless FORCE=1.
+exercises: setup
+	@if [ -z "$(FORCE)" ] && [ -d .git ] && ! git diff --quiet -- exercises; then \
+		echo "exercises/ has uncommitted changes (your answers?): not overwriting them."; \
+		echo "Commit or copy them first, or run 'make exercises FORCE=1'."; exit 1; fi
+	@for a in $(ASSIGNMENTS); do \
+		nbgrader generate_assignment "$$a" --force --log-level=WARN || exit 1; done
+	@echo "exercises/ regenerated from solutions/ for: $(ASSIGNMENTS)"
+
+# Check your answers in exercises/ (runs a copy; your files are never modified).
+check: setup
+	$(BIN)/python tools/check_exercises.py $(ASSIGNMENT)
 
 bench: setup
 	$(BIN)/python benchmarks/run.py

@@ -47,3 +47,46 @@ def build(path: str | pathlib.Path, cells: list[tuple], execute: bool = True, ti
     nbformat.validate(nb)
     nbformat.write(nb, str(path))
     print(f"wrote {path}", file=sys.stderr)
+
+
+def build_assignment(path: str | pathlib.Path, cells: list[tuple]) -> None:
+    """Write an nbgrader *source* notebook: cell metadata from ``cells``, no outputs.
+
+    Each cell is ``(kind, source)`` for plain markdown or code, or
+    ``(kind, source, spec)`` where ``spec`` has ``id`` (the grade id) and any of
+    ``solution``, ``grade``, ``points``, ``locked`` (nbgrader's cell types:
+    a solution cell, a graded test cell with points, or a locked read-only cell).
+    """
+    path = pathlib.Path(path)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = KERNELSPEC
+    nb.metadata["language_info"] = {"name": "python"}
+    seen: set[str] = set()
+    for index, cell in enumerate(cells):
+        kind, source, *rest = cell
+        spec = rest[0] if rest else None
+        source = source.strip("\n")
+        c = nbformat.v4.new_markdown_cell(source) if kind == "md" else nbformat.v4.new_code_cell(source)
+        if kind not in ("md", "code"):
+            raise ValueError(f"cells[{index}] kind={kind!r} must be 'md' or 'code'")
+        c.id = hashlib.sha1(f"{path.stem}:{index}".encode()).hexdigest()[:12]
+        if spec:
+            grade_id = spec["id"]
+            if grade_id in seen:
+                raise ValueError(f"cells[{index}] grade id {grade_id!r} is used twice")
+            seen.add(grade_id)
+            meta = {"grade": bool(spec.get("grade", False)), "grade_id": grade_id,
+                    "locked": bool(spec.get("locked", spec.get("grade", False))),
+                    "schema_version": 3, "solution": bool(spec.get("solution", False)),
+                    "task": False}
+            if meta["grade"]:
+                meta["points"] = spec["points"]
+            c.metadata["nbgrader"] = meta
+            if meta["locked"]:
+                c.metadata["deletable"] = False
+                c.metadata["editable"] = False
+        nb.cells.append(c)
+    nbformat.validate(nb)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+    print(f"wrote {path}", file=sys.stderr)

@@ -1,0 +1,1020 @@
+"""Chapter 01 scaffolding: a replicated register with a CP/AP switch, its clients and its meters.
+
+Two register replicas, two points of the CAP trade-off:
+
+- :class:`AsyncReplica` (**AP**): every replica answers from its own copy at
+  once, pushes each write to its peers in the background and repairs misses
+  by periodic anti-entropy (every replica resends its whole copy to every
+  other); concurrent writes are reconciled by last-writer-wins on versions
+  ``(counter, node id)``. Always available; converges once the network
+  heals; reads may be stale, so histories need not be linearizable.
+  ``write_acks=k`` makes it wait for ``k`` peers before acknowledging a write
+  (the PACELC "else" knob: latency against staleness).
+- :class:`PrimaryReplica` (**CP**): one fixed primary holds the only copy of
+  the truth; the other replicas forward each client request to it and refuse
+  when it does not answer within ``forward_timeout``. Linearizable; not
+  available on the far side of a partition from the primary.
+
+Neither is the majority-quorum register: that one is the chapter's exercise.
+
+The client/replica protocol
+---------------------------
+Clients are nodes (:class:`RegisterClient`) that send *requests* to one
+replica with :meth:`~course_lib.sim.Node.request` and wait for the reply.
+Any replica class that speaks this protocol can be run, measured and drawn by
+:func:`run_workload`:
+
+==========================  ==================================================
+client sends                replica answers with ``self.reply(request, ...)``
+==========================  ==================================================
+``read(key, op)``           ``read_ok(value)``: the value read (None if never
+                            written), or ``error(reason, definite)``
+``write(key, value, op)``   ``write_ok()``, or ``error(reason, definite)``
+==========================  ==================================================
+
+- ``op`` is an operation id, unique over the whole run (a tuple ``(process,
+  client incarnation, n)``); a replica may use it to recognise a request the
+  network duplicated.
+- ``error`` refuses the operation. ``definite=True`` (the default when the
+  field is absent) promises that the operation did **not** take effect: the
+  client records ``fail``. Send ``definite=False`` when it may have taken
+  effect anyway (for instance a write already sent to other replicas before
+  giving up): the client records ``info``.
+- No reply within the client's ``timeout``: the client records ``info``
+  (indeterminate: the request or its reply may be lost, or just slow).
+- Anything else (a ``write_ok`` to a read, say) is a protocol error and stops
+  the run with an error naming the replica and the message.
+
+A replica class is created as ``cls(replicas, **replica_options)``, where
+``replicas`` lists every replica id, its own included (``self.peers`` also
+contains the clients, so use this list to talk to other replicas). Subclass
+:class:`RegisterReplica` for the list, :attr:`RegisterReplica.others` and the
+answering helpers :meth:`~RegisterReplica.answer_read`,
+:meth:`~RegisterReplica.answer_write` and :meth:`~RegisterReplica.refuse`.
+Define ``snapshot()`` (``{key: value}`` of the local copy) to let
+:meth:`RegisterRun.converged` compare replicas.
+
+Measuring
+---------
+A run's :class:`~course_lib.history.History` is judged by
+:func:`stale_reads` (reads that returned a value some acknowledged write had
+already overwritten before the read began), :func:`first_violation` (the time
+from which the history stops being linearizable), :func:`windows`
+(availability, stale reads and "linearizable so far" per time window) and
+:func:`latencies`; :func:`plot_windows` draws them with the partitions shaded.
+
+Example:
+    >>> run = run_workload("CP", seed=1, duration=60, partition=(20, 40))
+    >>> run.check().valid
+    True
+    >>> s = run.summary()
+    >>> s["availability"] < 1.0, s["stale_reads"]
+    (True, 0)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
+
+from .checkers import converged as _converged
+from .checkers import linearizable
+from .checkers.convergence import ConvergenceResult
+from .checkers.linearizability import DEFAULT_BUDGET, LinearizabilityResult
+from .history import History, Operation
+from .sim import Message, Node, Simulation, Uniform
+from .sim.latency import as_latency, check_probability
+
+__all__ = [
+    "AsyncReplica",
+    "MODES",
+    "PrimaryReplica",
+    "RegisterClient",
+    "RegisterReplica",
+    "RegisterRun",
+    "StaleRead",
+    "Window",
+    "first_violation",
+    "latencies",
+    "plot_windows",
+    "run_workload",
+    "stale_reads",
+    "windows",
+]
+
+_READS = ("read", "get")
+_WRITES = ("write", "put")
+
+
+# -- input checks ---------------------------------------------------------------------------------
+
+def _positive(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+        raise ValueError(f"{name}={value!r} must be a positive finite number")
+    return float(value)
+
+
+def _non_negative(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+        raise ValueError(f"{name}={value!r} must be a finite number >= 0")
+    return float(value)
+
+
+def _count(name: str, value: Any, low: int, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (
+            high is not None and value > high):
+        bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
+        raise ValueError(f"{name}={value!r} must be an int {bound}")
+    return value
+
+
+def _id_list(name: str, value: Any) -> list:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError(f"{name}={value!r} must be a list of node ids, e.g. ['n1', 'n2', 'n3']")
+    ids = list(value)
+    for item in ids:
+        try:
+            hash(item)
+        except TypeError:
+            raise TypeError(f"{name}={value!r}: {item!r} is not hashable") from None
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"{name}={value!r} names a node twice")
+    return ids
+
+
+def _history_ops(name: str, history: Any) -> list[Operation]:
+    if isinstance(history, History):
+        return history.operations()
+    if isinstance(history, (str, bytes)) or not isinstance(history, Iterable):
+        raise TypeError(f"{name}={history!r} must be a History or a list of its operations")
+    ops = list(history)
+    for op in ops:
+        if not isinstance(op, Operation):
+            raise TypeError(f"{name} contains {op!r}, which is not an Operation")
+    return ops
+
+
+# -- replicas ----------------------------------------------------------------------------------------
+
+class RegisterReplica(Node):
+    """Base class of a register replica: knows the other replicas, answers clients in protocol words.
+
+    Args:
+        replicas: every replica's id, this one's included.
+
+    Raises:
+        ValueError: ``replicas`` does not contain this node's id, or names one twice.
+    """
+
+    def __init__(self, replicas: Sequence[Any]) -> None:
+        self.replicas = _id_list("replicas", replicas)
+        if self.id not in self.replicas:
+            raise ValueError(f"replicas={self.replicas!r} must contain this replica's id {self.id!r}")
+
+    @property
+    def others(self) -> list:
+        """The other replicas' ids, in the order of ``replicas``."""
+        return [r for r in self.replicas if r != self.id]
+
+    def answer_read(self, request: Message, value: Any) -> None:
+        """Answer a client's ``read`` with ``read_ok(value)``."""
+        self.reply(request, "read_ok", value=value)
+
+    def answer_write(self, request: Message) -> None:
+        """Answer a client's ``write`` with ``write_ok()``."""
+        self.reply(request, "write_ok")
+
+    def refuse(self, request: Message, reason: str, *, definite: bool = True) -> None:
+        """Answer a client's request with ``error(reason, definite)``.
+
+        Args:
+            request: the client's ``read`` or ``write``.
+            reason: a short explanation for the client (and the trace).
+            definite: True only if the operation certainly did not take effect
+                (the client records ``fail``); False if it might have (``info``).
+        """
+        if not isinstance(definite, bool):
+            raise TypeError(f"definite={definite!r} must be True or False")
+        self.reply(request, "error", reason=str(reason), definite=definite)
+
+    def snapshot(self) -> dict:
+        """Return this replica's copy of the register, ``{key: value}`` (override it)."""
+        raise NotImplementedError(f"{type(self).__name__} does not define snapshot()")
+
+
+class AsyncReplica(RegisterReplica):
+    """An AP register replica: answer locally, replicate in the background, last writer wins.
+
+    A write gets version ``(counter, node id)`` with the counter one above any
+    counter this replica has seen, is applied locally and pushed to every other
+    replica. Every ``sync_interval`` each replica also sends its whole copy to
+    every other (anti-entropy), which repairs pushes lost to loss, partitions
+    and crashes. A replica keeps, per key, the value with the highest version,
+    so all replicas agree once they have exchanged their copies.
+
+    Args:
+        replicas: every replica's id, this one's included.
+        write_acks: how many other replicas must confirm a write before the
+            client hears ``write_ok`` (0: at once, asynchronous replication).
+            When too few confirm within ``ack_timeout`` the client gets
+            ``error(definite=False)``: the write stays applied where it got to.
+        ack_timeout: how long to wait for those confirmations.
+        sync_interval: time between anti-entropy rounds.
+
+    Raises:
+        ValueError: a parameter is out of range (named in the message).
+    """
+
+    durable = ("store", "counter", "seen")
+
+    def __init__(self, replicas: Sequence[Any], *, write_acks: int = 0, ack_timeout: float = 2.0,
+                 sync_interval: float = 5.0) -> None:
+        super().__init__(replicas)
+        self.write_acks = _count("write_acks", write_acks, 0, len(self.replicas) - 1)
+        self.ack_timeout = _positive("ack_timeout", ack_timeout)
+        self.sync_interval = _positive("sync_interval", sync_interval)
+        self.store: dict[Any, tuple[tuple, Any]] = {}  # key -> (version, value)
+        self.counter = 0
+        self.seen: dict[Any, tuple] = {}  # op id -> version it got (duplicates are ignored)
+        self._waiting: dict[Any, list] = {}  # op id -> [acks, misses, client request]
+
+    def on_start(self) -> None:
+        self.every(self.sync_interval, self.anti_entropy)
+
+    def snapshot(self) -> dict:
+        """Return ``{key: value}`` of the local copy."""
+        return {key: value for key, (_, value) in self.store.items()}
+
+    def apply(self, key: Any, version: tuple, value: Any) -> bool:
+        """Keep ``value`` for ``key`` if ``version`` is newer than the local one; return whether it was."""
+        self.counter = max(self.counter, version[0])
+        current = self.store.get(key)
+        if current is None or version > current[0]:
+            self.store[key] = (version, value)
+            return True
+        return False
+
+    def on_read(self, msg: Message) -> None:
+        current = self.store.get(msg.key)
+        self.answer_read(msg, None if current is None else current[1])
+
+    def on_write(self, msg: Message) -> None:
+        if msg.op in self.seen:  # the network duplicated the request: the first copy is answered
+            return
+        self.counter += 1
+        version = (self.counter, self.id)
+        self.seen[msg.op] = version
+        self.apply(msg.key, version, msg.value)
+        if self.write_acks == 0:
+            self.answer_write(msg)
+            for peer in self.others:
+                self.send(peer, "replicate", key=msg.key, version=version, value=msg.value, ack=False)
+            return
+        self._waiting[msg.op] = [0, 0, msg]
+        for peer in self.others:
+            self.request(peer, "replicate", key=msg.key, version=version, value=msg.value, ack=True,
+                         timeout=self.ack_timeout,
+                         on_reply=lambda reply, op=msg.op: self._acked(op),
+                         on_timeout=lambda request, op=msg.op: self._missed(op))
+
+    def _acked(self, op: Any) -> None:
+        waiting = self._waiting.get(op)
+        if waiting is None:
+            return
+        waiting[0] += 1
+        if waiting[0] >= self.write_acks:
+            del self._waiting[op]
+            self.answer_write(waiting[2])
+
+    def _missed(self, op: Any) -> None:
+        waiting = self._waiting.get(op)
+        if waiting is None:
+            return
+        waiting[1] += 1
+        if waiting[1] > len(self.others) - self.write_acks:  # the needed acks cannot come any more
+            del self._waiting[op]
+            self.refuse(waiting[2], f"only {waiting[0]} of {self.write_acks} replicas confirmed",
+                        definite=False)
+
+    def on_replicate(self, msg: Message) -> None:
+        self.apply(msg.key, msg.version, msg.value)
+        if msg.ack:
+            self.reply(msg, "replicate_ok")
+
+    def anti_entropy(self) -> None:
+        """Send the whole local copy to every other replica."""
+        entries = tuple(self.store.items())
+        for peer in self.others:
+            self.send(peer, "sync", entries=entries)
+
+    def on_sync(self, msg: Message) -> None:
+        for key, (version, value) in msg.entries:
+            self.apply(key, version, value)
+
+
+class PrimaryReplica(RegisterReplica):
+    """A CP register replica: a fixed primary holds the only copy; the others forward to it.
+
+    The primary applies each operation when it receives it, at most once per
+    operation id, and answers; its copy is durable (it survives crashes).
+    Another replica forwards each client request to the primary and relays the
+    answer, or refuses when the primary does not answer within
+    ``forward_timeout``: a read with ``error(definite=True)`` (a read changes
+    nothing), a write with ``error(definite=False)`` (the primary may have
+    applied it and only the answer was lost).
+
+    Args:
+        replicas: every replica's id, this one's included.
+        primary: the primary's id (default: the first replica).
+        forward_timeout: how long a replica waits for the primary.
+
+    Raises:
+        ValueError: ``primary`` is not a replica, or ``forward_timeout`` is not positive.
+    """
+
+    durable = ("store", "applied")
+
+    def __init__(self, replicas: Sequence[Any], *, primary: Any = None,
+                 forward_timeout: float = 2.0) -> None:
+        super().__init__(replicas)
+        self.primary = self.replicas[0] if primary is None else primary
+        if self.primary not in self.replicas:
+            raise ValueError(f"primary={primary!r} is not one of replicas={self.replicas!r}")
+        self.forward_timeout = _positive("forward_timeout", forward_timeout)
+        self.store: dict[Any, Any] = {}
+        self.applied: dict[Any, None] = {}  # op ids already applied (duplicates apply once)
+
+    @property
+    def is_primary(self) -> bool:
+        """Whether this replica is the primary."""
+        return self.id == self.primary
+
+    def snapshot(self) -> dict:
+        """Return the local copy (only the primary's is the register)."""
+        return dict(self.store)
+
+    def _apply_write(self, op: Any, key: Any, value: Any) -> None:
+        if op not in self.applied:
+            self.applied[op] = None
+            self.store[key] = value
+
+    def on_read(self, msg: Message) -> None:
+        if self.is_primary:
+            self.answer_read(msg, self.store.get(msg.key))
+            return
+        self.request(self.primary, "forward_read", key=msg.key, timeout=self.forward_timeout,
+                     on_reply=lambda reply: self.answer_read(msg, reply.value),
+                     on_timeout=lambda request: self.refuse(msg, "primary unreachable"))
+
+    def on_write(self, msg: Message) -> None:
+        if self.is_primary:
+            self._apply_write(msg.op, msg.key, msg.value)
+            self.answer_write(msg)
+            return
+        self.request(self.primary, "forward_write", op=msg.op, key=msg.key, value=msg.value,
+                     timeout=self.forward_timeout,
+                     on_reply=lambda reply: self.answer_write(msg),
+                     on_timeout=lambda request: self.refuse(
+                         msg, "primary unreachable; the write may have reached it", definite=False))
+
+    def on_forward_read(self, msg: Message) -> None:
+        self.reply(msg, "forward_read_ok", value=self.store.get(msg.key))
+
+    def on_forward_write(self, msg: Message) -> None:
+        self._apply_write(msg.op, msg.key, msg.value)
+        self.reply(msg, "forward_write_ok")
+
+
+MODES: dict[str, type] = {"AP": AsyncReplica, "CP": PrimaryReplica}
+"""The chapter's switch: replica classes by CAP mode."""
+
+
+# -- clients --------------------------------------------------------------------------------------------
+
+class _Recorder:
+    """The history shared by a run's clients, and the source of unique write values."""
+
+    def __init__(self) -> None:
+        self.history = History()
+        self._next_value = 0
+
+    def next_value(self) -> int:
+        self._next_value += 1
+        return self._next_value
+
+
+class RegisterClient(Node):
+    """A client that reads and writes through one replica and records what it saw.
+
+    It issues one operation at a time (a closed loop): a read or a write of a
+    random key from ``keys``, waits for the answer or ``timeout``, thinks for a
+    random time in ``think`` and goes on until ``stop``. Writes write unique
+    integers 1, 2, 3, ... (unique across all clients of a run). Each operation
+    becomes an ``invoke`` and a completion in the shared history:
+    ``read_ok``/``write_ok`` → ``ok``, ``error`` → ``fail`` (or ``info`` if it
+    says ``definite=False``), no answer in time → ``info``.
+
+    Created by :func:`run_workload`; see the module docs for the protocol.
+    """
+
+    def __init__(self, replica: Any, process: int, recorder: _Recorder, *, timeout: float,
+                 think: tuple[float, float], read_fraction: float, keys: Sequence[Any],
+                 stop: float) -> None:
+        self.replica = replica
+        self.process = process
+        self.recorder = recorder
+        self.timeout = timeout
+        self.think = think
+        self.read_fraction = read_fraction
+        self.keys = list(keys)
+        self.stop = stop
+        self.issued = 0
+        self._open: str | None = None
+
+    def on_start(self) -> None:
+        history = self.recorder.history
+        open_ops = [op for op in history.operations()
+                    if op.process == self.process and op.status is None]
+        if open_ops:  # restarted mid-operation: nobody knows whether it happened
+            history.info(self.process, value="client crashed", time=self.sim.now)
+        self.set_timer(self.rng.uniform(0.0, self.think[1]), self.next_operation)
+
+    def next_operation(self) -> None:
+        """Issue the next read or write, unless the workload is over."""
+        if self.sim.now >= self.stop:
+            return
+        key = self.keys[self.rng.randrange(len(self.keys))]
+        self.issued += 1
+        op = (self.process, self.incarnation, self.issued)  # unique even across client restarts
+        history = self.recorder.history
+        if self.rng.random() < self.read_fraction:
+            self._open = "read"
+            history.invoke(self.process, "read", key, time=self.sim.now)
+            self.request(self.replica, "read", key=key, op=op, timeout=self.timeout,
+                         on_reply=self._answered, on_timeout=self._timed_out)
+        else:
+            self._open = "write"
+            value = self.recorder.next_value()
+            history.invoke(self.process, "write", key, value, time=self.sim.now)
+            self.request(self.replica, "write", key=key, value=value, op=op, timeout=self.timeout,
+                         on_reply=self._answered, on_timeout=self._timed_out)
+
+    def _answered(self, reply: Message) -> None:
+        history, now = self.recorder.history, self.sim.now
+        if reply.type == "error":
+            if reply.get("definite", True):
+                history.fail(self.process, value=reply.get("reason"), time=now)
+            else:
+                history.info(self.process, value=reply.get("reason"), time=now)
+        elif reply.type == f"{self._open}_ok":
+            history.ok(self.process, value=reply.get("value") if self._open == "read" else None,
+                       time=now)
+        else:
+            raise ValueError(
+                f"replica {reply.src!r} answered a {self._open!r} request with {reply!r}; the "
+                f"protocol expects '{self._open}_ok' or 'error' (see course_lib.consistency)")
+        self._next()
+
+    def _timed_out(self, request: Message) -> None:
+        self.recorder.history.info(self.process, value="timeout", time=self.sim.now)
+        self._next()
+
+    def _next(self) -> None:
+        self._open = None
+        self.set_timer(self.rng.uniform(*self.think), self.next_operation)
+
+
+# -- running -------------------------------------------------------------------------------------------
+
+@dataclass
+class RegisterRun:
+    """The outcome of :func:`run_workload`: the simulation, the history and the fault plan.
+
+    Attributes:
+        sim: the finished :class:`~course_lib.sim.Simulation`.
+        history: what the clients saw.
+        replicas: the replica ids.
+        clients: process number -> the replica that client talks to.
+        partitions: ``(start, end)`` of each partition in the run (from the trace).
+        mode: the replica class's name.
+    """
+
+    sim: Simulation
+    history: History
+    replicas: list
+    clients: dict
+    partitions: list
+    mode: str
+    _check: LinearizabilityResult | None = field(default=None, repr=False)
+    _violation: Any = field(default=False, repr=False)
+
+    def check(self) -> LinearizabilityResult:
+        """Return the linearizability checker's verdict on the whole history (a register)."""
+        if self._check is None:
+            self._check = linearizable(self.history, "register")
+        return self._check
+
+    def first_violation(self) -> float | None:
+        """Return the time from which the history is not linearizable (None if it is)."""
+        if self._violation is False:
+            self._violation = None if self.check().valid else first_violation(self.history)
+        return self._violation
+
+    def stale_reads(self) -> list["StaleRead"]:
+        """Return the reads that missed an acknowledged write (see :func:`stale_reads`)."""
+        return stale_reads(self.history)
+
+    def windows(self, width: float) -> list["Window"]:
+        """Return per-window measurements from time 0 to the end of the workload."""
+        end = max([op.call_time for op in self.history.operations()], default=0.0)
+        return windows(self.history, width, start=0.0, end=max(end, width),
+                       violation=self.first_violation())
+
+    def summary(self) -> dict:
+        """Return counts and verdicts: operations, ok, fail, info, availability, stale reads, linearizable."""
+        ops = self.history.operations()
+        ok = sum(op.status == "ok" for op in ops)
+        return {
+            "mode": self.mode,
+            "operations": len(ops),
+            "ok": ok,
+            "fail": sum(op.status == "fail" for op in ops),
+            "info": sum(op.indeterminate for op in ops),
+            "availability": round(ok / len(ops), 3) if ops else float("nan"),
+            "stale_reads": len(self.stale_reads()),
+            "linearizable": self.check().valid,
+        }
+
+    def replica_states(self) -> dict:
+        """Return each replica's ``snapshot()``, by replica id."""
+        return {r: self.sim.node(r).snapshot() for r in self.replicas}
+
+    def converged(self) -> ConvergenceResult:
+        """Check that every replica's snapshot is equal (meaningful for replicated copies, e.g. AP)."""
+        return _converged(self.replica_states())
+
+
+def run_workload(replica: type | str, *, seed: int | str, replicas: Sequence[Any] = ("n1", "n2", "n3"),
+                 replica_options: Mapping[str, Any] | None = None, clients_per_replica: int = 1,
+                 duration: float = 120.0, settle: float = 30.0,
+                 partition: tuple[float, float] | None = None, cut_off: Sequence[Any] | None = None,
+                 crashes: Sequence[tuple[Any, float, float | None]] = (), loss: float = 0.0,
+                 duplicate: float = 0.0, reorder: float = 0.0, latency: Any = Uniform(0.2, 0.6),
+                 client_latency: float = 0.1, timeout: float = 5.0,
+                 think: tuple[float, float] = (3.0, 8.0), read_fraction: float = 0.7,
+                 keys: Sequence[Any] = ("x",),
+                 faults: Callable[[Simulation], Any] | None = None) -> RegisterRun:
+    """Run clients against a replicated register under faults and record their history.
+
+    Each replica gets ``clients_per_replica`` :class:`RegisterClient` nodes that
+    talk only to it, over links of latency ``client_latency`` (a client sits
+    next to its replica, in the same partition group). Clients issue operations
+    until ``duration``; the run then goes on for ``settle`` more time units so
+    that answers, retries and anti-entropy can finish.
+
+    Args:
+        replica: a replica class speaking the protocol of this module (created
+            as ``replica(replicas, **replica_options)``), or ``"AP"`` / ``"CP"``
+            for :class:`AsyncReplica` / :class:`PrimaryReplica`.
+        seed: the simulation's seed.
+        replicas: the replica ids.
+        replica_options: keyword arguments for the replica class.
+        clients_per_replica: clients attached to each replica.
+        duration: clients stop issuing operations at this time.
+        settle: extra time to run after ``duration``.
+        partition: ``(start, end)``: cut ``cut_off`` (and their clients) off
+            from the other replicas during that time; None for no partition.
+        cut_off: the replicas on the far side (default: the last replica).
+        crashes: ``(replica, at, restart_at or None)`` triples.
+        loss, duplicate, reorder, latency: network faults between replicas
+            (and on client links, except the latency).
+        client_latency: latency of a client's link to its replica.
+        timeout: how long a client waits for an answer.
+        think: ``(low, high)``: a client waits a uniform time in this range
+            between operations.
+        read_fraction: probability that an operation is a read.
+        keys: the register's keys (one key: a single register).
+        faults: called as ``faults(sim)`` after setup, to schedule more faults
+            with ``sim.nemesis``.
+
+    Returns:
+        A :class:`RegisterRun`.
+
+    Raises:
+        TypeError: ``replica`` is not a Node subclass or mode name, or another
+            argument has the wrong type (named in the message).
+        ValueError: an argument is out of range (named in the message).
+
+    Example:
+        >>> run = run_workload("AP", seed=3, duration=60, partition=(20, 40))
+        >>> run.summary()["availability"]
+        1.0
+        >>> run.converged().valid
+        True
+    """
+    if isinstance(replica, str):
+        if replica not in MODES:
+            raise ValueError(f"replica={replica!r} must be one of {sorted(MODES)} or a replica class")
+        cls = MODES[replica]
+    elif isinstance(replica, type) and issubclass(replica, Node):
+        cls = replica
+    else:
+        raise TypeError(f"replica={replica!r} must be a subclass of course_lib.sim.Node "
+                        f"or one of {sorted(MODES)}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, str)):
+        raise TypeError(f"seed={seed!r} must be an int or a str")
+    replica_ids = _id_list("replicas", replicas)
+    if not replica_ids:
+        raise ValueError(f"replicas={replicas!r} must name at least one replica")
+    if replica_options is None:
+        replica_options = {}
+    if not isinstance(replica_options, Mapping):
+        raise TypeError(f"replica_options={replica_options!r} must be a dict of keyword arguments")
+    clients_per_replica = _count("clients_per_replica", clients_per_replica, 1)
+    duration = _positive("duration", duration)
+    settle = _non_negative("settle", settle)
+    if partition is not None:
+        if not (isinstance(partition, (tuple, list)) and len(partition) == 2):
+            raise ValueError(f"partition={partition!r} must be (start, end) or None")
+        p_start = _non_negative("partition start", partition[0])
+        p_end = _positive("partition end", partition[1])
+        if p_end <= p_start:
+            raise ValueError(f"partition={partition!r}: end must be after start")
+    far = [replica_ids[-1]] if cut_off is None else _id_list("cut_off", cut_off)
+    for r in far:
+        if r not in replica_ids:
+            raise ValueError(f"cut_off={list(far)!r}: {r!r} is not one of replicas={replica_ids!r}")
+    if partition is not None and (not far or len(far) == len(replica_ids)):
+        raise ValueError(f"cut_off={far!r} must leave replicas on both sides of the partition")
+    crash_plan = []
+    for index, item in enumerate(crashes):
+        if not (isinstance(item, (tuple, list)) and len(item) == 3):
+            raise ValueError(f"crashes[{index}]={item!r} must be (replica, at, restart_at or None)")
+        node, at, restart_at = item
+        if node not in replica_ids:
+            raise ValueError(f"crashes[{index}]={item!r}: {node!r} is not one of replicas={replica_ids!r}")
+        _non_negative(f"crashes[{index}] at", at)
+        if restart_at is not None and _positive(f"crashes[{index}] restart_at", restart_at) <= at:
+            raise ValueError(f"crashes[{index}]={item!r}: restart_at must be after at")
+        crash_plan.append((node, at, restart_at))
+    loss = check_probability("loss", loss)
+    duplicate = check_probability("duplicate", duplicate)
+    reorder = check_probability("reorder", reorder)
+    latency = as_latency(latency)
+    client_latency = _non_negative("client_latency", client_latency)
+    timeout = _positive("timeout", timeout)
+    if not (isinstance(think, (tuple, list)) and len(think) == 2):
+        raise ValueError(f"think={think!r} must be (low, high)")
+    think = (_non_negative("think low", think[0]), _positive("think high", think[1]))
+    if think[1] < think[0]:
+        raise ValueError(f"think={think!r}: high must be >= low")
+    read_fraction = check_probability("read_fraction", read_fraction)
+    if isinstance(keys, (str, bytes)) or not isinstance(keys, Iterable) or not list(keys):
+        raise ValueError(f"keys={keys!r} must be a non-empty list of keys")
+    if faults is not None and not callable(faults):
+        raise TypeError(f"faults={faults!r} must be callable as faults(sim), or None")
+
+    sim = Simulation(seed=seed, latency=latency, loss=loss, duplicate=duplicate, reorder=reorder)
+    for rid in replica_ids:
+        sim.add_node(cls, rid, list(replica_ids), **replica_options)
+    recorder = _Recorder()
+    clients: dict[int, Any] = {}
+    client_ids: dict[Any, list] = {r: [] for r in replica_ids}
+    for rid in replica_ids:
+        for _ in range(clients_per_replica):
+            process = len(clients)
+            cid = f"c{process}"
+            sim.add_node(RegisterClient, cid, rid, process, recorder, timeout=timeout, think=think,
+                         read_fraction=read_fraction, keys=list(keys), stop=duration)
+            sim.network.set_link(cid, rid, latency=client_latency, both_ways=True)
+            clients[process] = rid
+            client_ids[rid].append(cid)
+    if partition is not None:
+        side = [n for r in far for n in [r] + client_ids[r]]
+        sim.nemesis.partition([side], at=p_start, heal_at=p_end)
+    for node, at, restart_at in crash_plan:
+        sim.nemesis.crash(node, at=at, restart_at=restart_at)
+    if faults is not None:
+        faults(sim)
+    sim.run(until=duration + settle)
+
+    spans, opened = [], None
+    for event in sim.trace:
+        if event.kind == "partition" and opened is None:
+            opened = event.time
+        elif event.kind == "heal" and opened is not None:
+            spans.append((opened, event.time))
+            opened = None
+    if opened is not None:
+        spans.append((opened, sim.now))
+    return RegisterRun(sim, recorder.history, replica_ids, clients, spans, cls.__name__)
+
+
+# -- measuring ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StaleRead:
+    """A read that returned a value an acknowledged write had overwritten before the read began.
+
+    Attributes:
+        read: the stale read.
+        saw: the write whose value it returned (None: the initial value).
+        missed: an ``ok`` write of the same key that completed before the read
+            was invoked, and began after ``saw`` completed.
+    """
+
+    read: Operation
+    saw: Operation | None
+    missed: Operation
+
+    def __str__(self) -> str:
+        return (f"{self.read} at t={self.read.call_time:g} missed {self.missed}, "
+                f"acknowledged at t={self.missed.return_time:g}")
+
+
+def stale_reads(history: History | Iterable[Operation]) -> list[StaleRead]:
+    """Return the reads that are certainly stale: proof enough that a history is not linearizable.
+
+    A read ``r`` is stale if it returned the value of write ``w1`` (or the
+    initial None), and some ``ok`` write ``w2`` of the same key completed
+    before ``r`` was invoked and was invoked after ``w1`` completed. Then
+    ``w2`` must come after ``w1`` and before ``r`` in every linearization, so
+    ``r`` cannot return ``w1``'s value. Concurrent writes do not count: either
+    may be the last. Needs distinct write values per key (as
+    :func:`run_workload` writes); reads of a value nobody wrote are ignored.
+
+    Args:
+        history: a History or its operations (``read``/``get``, ``write``/``put``).
+
+    Returns:
+        One :class:`StaleRead` per stale read, in invocation order (``missed``
+        is the latest-completing such write).
+
+    Raises:
+        TypeError: ``history`` is not a History or a list of operations.
+        ValueError: two writes of one key write the same value.
+
+    Example:
+        >>> h = History()
+        >>> _ = h.invoke(0, "write", "x", 1); _ = h.ok(0)
+        >>> _ = h.invoke(1, "read", "x"); _ = h.ok(1, value=None)
+        >>> [str(s.read) for s in stale_reads(h)]
+        ["p1 read('x') -> None"]
+    """
+    ops = _history_ops("history", history)
+    writes: dict[Hashable, list[Operation]] = {}
+    source: dict[tuple, Operation] = {}
+    for op in ops:
+        if op.f in _WRITES and op.status != "fail":
+            if (op.key, op.value) in source:
+                raise ValueError(f"key={op.key!r}: value={op.value!r} is written twice "
+                                 f"({source[(op.key, op.value)]} and {op}); stale_reads needs "
+                                 "distinct write values")
+            source[(op.key, op.value)] = op
+            writes.setdefault(op.key, []).append(op)
+    found = []
+    for r in ops:
+        if r.f not in _READS or r.status != "ok":
+            continue
+        if r.output is None:
+            w1 = None
+        else:
+            w1 = source.get((r.key, r.output))
+            if w1 is None:
+                continue
+            if w1.status != "ok":
+                continue  # an indeterminate write may take effect at any later time
+        missed = None
+        for w2 in writes.get(r.key, ()):
+            if (w2 is not w1 and w2.status == "ok" and w2.return_index < r.call_index
+                    and (w1 is None or w1.return_index < w2.call_index)):
+                if missed is None or w2.return_index > missed.return_index:
+                    missed = w2
+        if missed is not None:
+            found.append(StaleRead(r, w1, missed))
+    return found
+
+
+def first_violation(history: History, model: Any = "register", *,
+                    budget: int = DEFAULT_BUDGET) -> float | None:
+    """Return the time of the first event after which ``history`` is not linearizable.
+
+    Every prefix of a linearizable history is linearizable, so the first
+    failing prefix is found by bisection over the events. The history up to
+    (not including) the returned time is linearizable; from it on, never again.
+
+    Args:
+        history: a History (its events in order).
+        model: as for :func:`~course_lib.checkers.linearizable`.
+        budget: search steps allowed per check.
+
+    Returns:
+        The event's time, or None if the whole history is linearizable.
+
+    Raises:
+        TypeError: ``history`` is not a History.
+        RuntimeError: a check ran out of ``budget`` (no verdict).
+
+    Example:
+        >>> h = History()
+        >>> _ = h.invoke(0, "write", "x", 1, time=0); _ = h.ok(0, time=1)
+        >>> _ = h.invoke(1, "read", "x", time=2); _ = h.ok(1, value=None, time=3)
+        >>> first_violation(h)
+        3
+    """
+    if not isinstance(history, History):
+        raise TypeError(f"history={history!r} must be a History")
+    events = list(history)
+
+    def verdict(n: int) -> bool:
+        result = linearizable(History(events[:n]), model, budget=budget)
+        if result.valid is None:
+            raise RuntimeError(f"budget={budget} ran out checking the first {n} events; "
+                               "pass a larger budget")
+        return result.valid
+
+    if verdict(len(events)):
+        return None
+    lo, hi = 0, len(events)  # prefix lo is linearizable, prefix hi is not
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if verdict(mid):
+            lo = mid
+        else:
+            hi = mid
+    return events[hi - 1].time
+
+
+@dataclass(frozen=True)
+class Window:
+    """Measurements of the operations invoked in ``[start, end)``.
+
+    Attributes:
+        start, end: the window.
+        ops: operations invoked in it.
+        ok, failed, indeterminate: how they ended (indeterminate: ``info``
+            or never completed).
+        reads: ok reads among them.
+        stale_reads: stale reads among them (see :func:`stale_reads`).
+        linearizable: whether the history up to ``end`` is linearizable.
+    """
+
+    start: float
+    end: float
+    ops: int
+    ok: int
+    failed: int
+    indeterminate: int
+    reads: int
+    stale_reads: int
+    linearizable: bool
+
+    @property
+    def availability(self) -> float:
+        """The share of operations that succeeded (NaN for an empty window)."""
+        return self.ok / self.ops if self.ops else float("nan")
+
+
+def windows(history: History, width: float, *, start: float = 0.0, end: float | None = None,
+            violation: float | None | bool = False) -> list[Window]:
+    """Cut the history into windows of ``width`` by invocation time and measure each.
+
+    Args:
+        history: a History.
+        width: the window length.
+        start: where the first window starts.
+        end: where the windows stop (default: the last invocation, included).
+        violation: the result of :func:`first_violation`, if already known
+            (default: compute it).
+
+    Returns:
+        The windows, in time order.
+
+    Raises:
+        TypeError: ``history`` is not a History.
+        ValueError: ``width`` is not positive, or ``end`` is not after ``start``.
+
+    Example:
+        >>> h = History()
+        >>> _ = h.invoke(0, "write", "x", 1, time=0); _ = h.ok(0, time=1)
+        >>> _ = h.invoke(0, "read", "x", time=12); _ = h.fail(0, time=13)
+        >>> [(w.start, w.availability) for w in windows(h, 10)]
+        [(0.0, 1.0), (10.0, 0.0)]
+    """
+    if not isinstance(history, History):
+        raise TypeError(f"history={history!r} must be a History")
+    width = _positive("width", width)
+    start = float(start) if isinstance(start, (int, float)) and not isinstance(start, bool) else start
+    if not isinstance(start, float) or not math.isfinite(start):
+        raise ValueError(f"start={start!r} must be a finite number")
+    ops = history.operations()
+    if end is None:
+        end = max([op.call_time for op in ops], default=start) + 1e-9
+    if isinstance(end, bool) or not isinstance(end, (int, float)) or not math.isfinite(end) or end <= start:
+        raise ValueError(f"end={end!r} must be a finite number after start={start!r}")
+    if violation is False:
+        violation = first_violation(history)
+    stale_ids = {s.read.id for s in stale_reads(ops)}
+    count = max(1, math.ceil((end - start) / width - 1e-9))
+    rows = []
+    for k in range(count):
+        lo, hi = start + k * width, start + (k + 1) * width
+        inside = [op for op in ops if lo <= op.call_time < hi]
+        rows.append(Window(
+            start=lo, end=hi, ops=len(inside),
+            ok=sum(op.status == "ok" for op in inside),
+            failed=sum(op.status == "fail" for op in inside),
+            indeterminate=sum(op.indeterminate for op in inside),
+            reads=sum(op.f in _READS and op.status == "ok" for op in inside),
+            stale_reads=sum(op.id in stale_ids for op in inside),
+            linearizable=violation is None or violation >= hi,
+        ))
+    return rows
+
+
+def latencies(history: History | Iterable[Operation], f: str | None = None) -> list[float]:
+    """Return the latency (completion minus invocation time) of every ``ok`` operation.
+
+    Args:
+        history: a History or its operations.
+        f: only operations of this function (e.g. ``"write"``); None for all.
+
+    Returns:
+        The latencies, in invocation order.
+
+    Raises:
+        TypeError: ``history`` or ``f`` has the wrong type.
+    """
+    if f is not None and not isinstance(f, str):
+        raise TypeError(f"f={f!r} must be a function name such as 'read', or None")
+    return [op.return_time - op.call_time for op in _history_ops("history", history)
+            if op.status == "ok" and (f is None or op.f == f)]
+
+
+def plot_windows(runs: Mapping[str, RegisterRun], width: float = 10.0, *, axes: Any = None,
+                 title: str | None = None) -> Any:
+    """Draw availability and stale reads per time window for several runs, partitions shaded.
+
+    The top panel is the share of operations that succeeded in each window;
+    the bottom one the number of stale reads, with a dashed line where each
+    run's history stops being linearizable.
+
+    Args:
+        runs: label -> :class:`RegisterRun` (e.g. ``{"AP": ap_run, "CP": cp_run}``).
+        width: the window length.
+        axes: two matplotlib Axes to draw on (default: a new figure).
+        title: the figure title.
+
+    Returns:
+        The two Axes.
+
+    Raises:
+        ValueError: ``runs`` is empty or ``width`` is not positive.
+        TypeError: a value of ``runs`` is not a RegisterRun.
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(runs, Mapping) or not runs:
+        raise ValueError(f"runs={runs!r} must be a non-empty dict of label -> RegisterRun")
+    for label, run in runs.items():
+        if not isinstance(run, RegisterRun):
+            raise TypeError(f"runs[{label!r}]={run!r} is not a RegisterRun")
+    width = _positive("width", width)
+    if axes is None:
+        fig, axes = plt.subplots(2, 1, figsize=(10, 5.2), sharex=True,
+                                 gridspec_kw={"height_ratios": [3, 2]})
+    top, bottom = axes
+    colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b"]
+    shaded = set()
+    n = len(runs)
+    for k, (label, run) in enumerate(runs.items()):
+        colour = colours[k % len(colours)]
+        for span in run.partitions:
+            if span not in shaded:
+                shaded.add(span)
+                for ax in axes:
+                    ax.axvspan(*span, color="#f4cccc", alpha=0.6, lw=0, zorder=0)
+        rows = run.windows(width)
+        mids = [(w.start + w.end) / 2 for w in rows]
+        top.plot(mids, [w.availability for w in rows], marker="o", ms=4, color=colour, label=label)
+        offset = (k - (n - 1) / 2) * width * 0.8 / n
+        bottom.bar([m + offset for m in mids], [w.stale_reads for w in rows],
+                   width=width * 0.8 / n, color=colour, label=label)
+        when = run.first_violation()
+        if when is not None:
+            for ax in axes:
+                ax.axvline(when, color=colour, ls="--", lw=1.2)
+            top.annotate(f" {label}: not linearizable from t={when:.0f}", (when, 0.04),
+                         color=colour, fontsize=8)
+    top.set_ylim(-0.02, 1.12)
+    top.set_ylabel("availability\n(share of ops ok)")
+    bottom.set_ylabel("stale reads")
+    bottom.set_xlabel("simulated time (window of invocation)")
+    top.legend(loc="lower right", fontsize=8)
+    if shaded:
+        top.text(min(s[0] for s in shaded), 1.1, " partition", fontsize=8, color="#a33", va="top")
+    if title:
+        top.set_title(title)
+    top.figure.tight_layout()
+    return axes
