@@ -9,7 +9,7 @@ crashed intervals are hatched on the lane, partitions shade the background.
 from __future__ import annotations
 
 from statistics import median
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from ..sim.trace import Trace
 
@@ -37,7 +37,8 @@ def _label(event: Any) -> str:
 def space_time(source: Any, *, nodes: Sequence[Any] | None = None, start: float | None = None,
                end: float | None = None, types: Iterable[str] | None = None,
                annotate: Iterable[str] = (), ax: Any = None, title: str | None = None,
-               legend: bool = True) -> Any:
+               legend: bool = True, labels: Mapping[int, str] | None = None,
+               highlight: Iterable[tuple[int, int]] = ()) -> Any:
     """Draw the space-time diagram of a run and return the matplotlib ``Axes``.
 
     Args:
@@ -49,6 +50,10 @@ def space_time(source: Any, *, nodes: Sequence[Any] | None = None, start: float 
         ax: draw into this Axes instead of a new figure.
         title: the figure title.
         legend: show the legend of message types.
+        labels: text to write beside events, by trace index (``sim.trace[i]``),
+            such as each event's timestamp.
+        highlight: pairs of trace indices to ring and join with a dotted line,
+            such as concurrent events.
 
     Example:
         >>> from course_lib.sim import Simulation, Node
@@ -164,6 +169,26 @@ def space_time(source: Any, *, nodes: Sequence[Any] | None = None, start: float 
             ax.annotate(_label(e), (e.time, lane[e.node]), xytext=(2, 5), textcoords="offset points",
                         fontsize=7, rotation=30, zorder=5)
 
+    placed: dict[Any, int] = {}
+    for index, text in (labels or {}).items():
+        e = events[index]
+        if e.node not in lane or not lo <= e.time <= hi:
+            continue
+        k = placed[e.node] = placed.get(e.node, -1) + 1  # alternate above and below the lane
+        ax.plot([e.time], [lane[e.node]], marker="o", ms=3.5, color="black", zorder=5)
+        ax.annotate(str(text), (e.time, lane[e.node]), xytext=(2, 6 if k % 2 == 0 else -11),
+                    textcoords="offset points", fontsize=7, zorder=6,
+                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
+    pairs = [tuple(p) for p in highlight]
+    for a, b in pairs:
+        ea, eb = events[a], events[b]
+        if ea.node not in lane or eb.node not in lane:
+            continue
+        ax.plot([ea.time, eb.time], [lane[ea.node], lane[eb.node]], ls=":", lw=1.2,
+                color="#d62728", alpha=0.6, zorder=4)
+        ax.plot([ea.time, eb.time], [lane[ea.node], lane[eb.node]], ls="", marker="o", ms=11,
+                mfc="none", mec="#d62728", mew=1.6, zorder=6)
+
     ax.set_yticks(range(len(nodes)))
     ax.set_yticklabels([str(n) for n in nodes])
     ax.set_ylim(len(nodes) - 0.5, -0.5)
@@ -181,6 +206,9 @@ def space_time(source: Any, *, nodes: Sequence[Any] | None = None, start: float 
             handles.append(Patch(color="#f4cccc", label="partition"))
         if any(e.kind == "crash" for e in events):
             handles.append(Patch(color="#999999", hatch="///", label="crashed"))
+        if pairs:
+            handles.append(Line2D([0], [0], marker="o", ls=":", color="#d62728", mfc="none",
+                                  label="concurrent"))
         if handles:
             ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8,
                       frameon=False)

@@ -99,6 +99,9 @@ def plot_history(
         start, end = window
     span = (end - start) or 1.0
     right = end + 0.08 * span  # where indeterminate bars fade out
+    # Width of one label character in data units (fontsize 7 is about 0.06 inch a character).
+    axes_inches = ax.get_position().width * ax.figure.get_figwidth()
+    char_width = 0.05 * (right - start + 0.02 * span) / max(axes_inches, 1e-6)
 
     for op in ops:
         y = rows[op.process]
@@ -127,8 +130,12 @@ def plot_history(
             label = label[:label_chars - 3] + "..."
         if op.id in rank:
             label = f"#{rank[op.id]} {label}"
-        ax.text(left + width / 2, y, label, ha="center", va="center", fontsize=7,
-                clip_on=True)
+        if len(label) * char_width <= width:
+            ax.text(left + width / 2, y, label, ha="center", va="center", fontsize=7,
+                    clip_on=True)
+        else:  # too short a bar: label above it, slanted, so neighbours do not collide
+            ax.text(left, y - 0.33, label, ha="left", va="bottom", fontsize=6, rotation=12,
+                    rotation_mode="anchor", clip_on=True)
 
     if stuck_time is not None:
         ax.axvline(stuck_time, color="red", linestyle="--", linewidth=1.2)
@@ -137,7 +144,7 @@ def plot_history(
 
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels([f"p{p}" for p in rows])
-    ax.set_ylim(len(rows) - 0.4, -0.9)  # first process on top
+    ax.set_ylim(len(rows) - 0.4, -1.1)  # first process on top, room for labels above it
     ax.set_xlim(start - 0.02 * span, right)
     ax.set_xlabel("time")
     ax.set_ylabel("process")
