@@ -154,22 +154,35 @@ def max_score(assignment: str) -> float:
     return total
 
 
-def hidden_test_lines(assignment: str, min_length: int = 20) -> list[str]:
-    """Code lines that exist only inside hidden-test regions (not also in visible code)."""
-    hidden, visible = [], set()
+def region_lines(assignment: str, region: str) -> tuple[list[str], set[str]]:
+    """Stripped code lines inside ``### BEGIN <region>`` / ``### END <region>``, and all other lines."""
+    inside_lines, outside = [], set()
     for path in notebooks(assignment):
         for cell in nbformat.read(str(path), as_version=4).cells:
             inside = False
             for line in cell.source.splitlines():
-                if "### BEGIN HIDDEN TESTS" in line:
+                if f"### BEGIN {region}" in line:
                     inside = True
-                elif "### END HIDDEN TESTS" in line:
+                elif f"### END {region}" in line:
                     inside = False
                 elif inside:
-                    hidden.append(line.strip())
+                    inside_lines.append(line.strip())
                 else:
-                    visible.add(line.strip())
+                    outside.add(line.strip())
+    return inside_lines, outside
+
+
+def hidden_test_lines(assignment: str, min_length: int = 20) -> list[str]:
+    """Code lines that exist only inside hidden-test regions (not also in visible code)."""
+    hidden, visible = region_lines(assignment, "HIDDEN TESTS")
     return [line for line in hidden if len(line) >= min_length and line not in visible]
+
+
+def solution_lines(assignment: str, min_length: int = 30) -> list[str]:
+    """Distinctive code lines of the reference solutions (inside BEGIN/END SOLUTION)."""
+    answer, given = region_lines(assignment, "SOLUTION")
+    return [line for line in answer
+            if len(line) >= min_length and not line.startswith("#") and line not in given]
 
 
 def feedback_code_text(page: pathlib.Path, autograded: pathlib.Path) -> str:

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from grading_support import (EXERCISES, ROOT, SOLUTIONS, assignments, hidden_test_lines,
-                             make_course, nbgrader, notebooks)
+                             make_course, nbgrader, notebooks, solution_lines)
 
 ASSIGNMENTS = assignments()
 
@@ -86,29 +86,13 @@ def test_graded_cells_are_named_scored_and_explained(assignment):
                 assert meta.get("locked"), f"{gid}: test cells must be locked"
 
 
-def _solution_lines(assignment: str) -> list[str]:
-    """Distinctive code lines of the reference solutions (inside BEGIN/END SOLUTION)."""
-    lines = []
-    for path in notebooks(assignment):
-        for cell in nbformat.read(str(path), as_version=4).cells:
-            inside = False
-            for line in cell.source.splitlines():
-                if "### BEGIN SOLUTION" in line:
-                    inside = True
-                elif "### END SOLUTION" in line:
-                    inside = False
-                elif inside and len(line.strip()) >= 30 and not line.strip().startswith("#"):
-                    lines.append(line.strip())
-    return lines
-
-
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_no_answer_leaks(assignment):
     """Reference solutions and hidden tests appear only in solutions/: not in course_lib/, notebooks/ or exercises/."""
     places = list((ROOT / "course_lib").rglob("*.py")) + list((ROOT / "notebooks").glob("*.ipynb")) \
         + list(EXERCISES.rglob("*.ipynb"))
     texts = {p: p.read_text() for p in places}
-    secret = _solution_lines(assignment) + hidden_test_lines(assignment, min_length=30)
+    secret = solution_lines(assignment) + hidden_test_lines(assignment, min_length=30)
     assert secret, f"solutions/{assignment} has no solution or hidden-test code to protect?"
     leaks = [(str(p.relative_to(ROOT)), line) for line in secret for p, t in texts.items() if line in t]
     assert not leaks, f"answer or hidden-test lines found outside solutions/: {leaks[:5]}"

@@ -80,21 +80,8 @@ class Message(tuple):
     _frozen = _slot(6, None)
 
     def __new__(cls, msg_type: str, /, **fields: Any) -> "Message":
-        if msg_type not in _CHECKED_TYPES:
-            check_type_name(msg_type)
-            _CHECKED_TYPES.add(msg_type)
-        frozen = True
-        if fields:
-            if not _RESERVED.isdisjoint(fields):
-                raise ValueError(
-                    f"field names {sorted(_RESERVED.intersection(fields))} are reserved "
-                    f"for the message itself; rename them (message type {msg_type!r})"
-                )
-            for value in fields.values():
-                if type(value) not in _IMMUTABLE and not is_immutable(value):
-                    frozen = False
-                    break
-        return tuple.__new__(cls, (msg_type, fields, None, None, None, None, frozen))
+        return tuple.__new__(cls, (msg_type, fields, None, None, None, None,
+                                   _check(msg_type, fields)))
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
@@ -166,19 +153,27 @@ class Message(tuple):
         return tuple.__new__(Message, (t, copy.deepcopy(fields), src, dst, msg_id, reply_to, frozen))
 
 
-def wire_message(msg_type: str, fields: dict, src: Any, dst: Any, msg_id: int,
-                 reply_to: int | None) -> Message:
-    """Build a sent message straight from a type and fields (framework fast path of ``send``)."""
+def _check(msg_type: str, fields: dict) -> bool:
+    """Validate a message's type and field names; return whether all its fields are immutable."""
     if msg_type not in _CHECKED_TYPES:
         check_type_name(msg_type)
         _CHECKED_TYPES.add(msg_type)
-    frozen = True
     if fields:
         if not _RESERVED.isdisjoint(fields):
-            Message(msg_type, **fields)  # raises the explanatory error
+            raise ValueError(
+                f"field names {sorted(_RESERVED.intersection(fields))} are reserved "
+                f"for the message itself; rename them (message type {msg_type!r})"
+            )
         for value in fields.values():
             if type(value) not in _IMMUTABLE and not is_immutable(value):
-                frozen = False
-                fields = copy.deepcopy(fields)
-                break
+                return False
+    return True
+
+
+def wire_message(msg_type: str, fields: dict, src: Any, dst: Any, msg_id: int,
+                 reply_to: int | None) -> Message:
+    """Build a sent message straight from a type and fields (framework fast path of ``send``)."""
+    frozen = _check(msg_type, fields)
+    if not frozen:
+        fields = copy.deepcopy(fields)
     return tuple.__new__(Message, (msg_type, fields, src, dst, msg_id, reply_to, frozen))
