@@ -75,6 +75,7 @@ Example:
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
 
@@ -88,6 +89,7 @@ from .sim.latency import as_latency, check_probability
 
 __all__ = [
     "AsyncReplica",
+    "INITIAL_VERSION",
     "MODES",
     "PrimaryReplica",
     "RegisterClient",
@@ -96,15 +98,22 @@ __all__ = [
     "StaleRead",
     "Window",
     "first_violation",
+    "interrupted_write_scenario",
     "latencies",
     "plot_windows",
+    "quorum_scenario",
     "run_workload",
+    "session_run",
+    "session_scenario",
     "stale_reads",
     "windows",
 ]
 
 _READS = ("read", "get")
 _WRITES = ("write", "put")
+
+INITIAL_VERSION = (0, "")
+"""The version of a key nobody has written yet: below every ``(counter, node id)`` version."""
 
 
 # -- input checks ---------------------------------------------------------------------------------
@@ -177,13 +186,13 @@ class RegisterReplica(Node):
         """The other replicas' ids, in the order of ``replicas``."""
         return [r for r in self.replicas if r != self.id]
 
-    def answer_read(self, request: Message, value: Any) -> None:
-        """Answer a client's ``read`` with ``read_ok(value)``."""
-        self.reply(request, "read_ok", value=value)
+    def answer_read(self, request: Message, value: Any, **fields: Any) -> None:
+        """Answer a client's ``read`` with ``read_ok(value)`` (and ``fields``, e.g. ``version``)."""
+        self.reply(request, "read_ok", value=value, **fields)
 
-    def answer_write(self, request: Message) -> None:
-        """Answer a client's ``write`` with ``write_ok()``."""
-        self.reply(request, "write_ok")
+    def answer_write(self, request: Message, **fields: Any) -> None:
+        """Answer a client's ``write`` with ``write_ok()`` (and ``fields``, e.g. ``version``)."""
+        self.reply(request, "write_ok", **fields)
 
     def refuse(self, request: Message, reason: str, *, definite: bool = True) -> None:
         """Answer a client's request with ``error(reason, definite)``.
@@ -202,6 +211,83 @@ class RegisterReplica(Node):
         """Return this replica's copy of the register, ``{key: value}`` (override it)."""
         raise NotImplementedError(f"{type(self).__name__} does not define snapshot()")
 
+    def gather(self, msg_type: str, *, needed: int, timeout: float,
+               on_done: Callable[[list], Any], on_timeout: Callable[[list], Any],
+               resend: float | None = None, **fields: Any) -> None:
+        """Ask every replica (this one included) and act once ``needed`` of them have answered.
+
+        Sends the request ``msg_type(**fields)`` to every replica in
+        ``replicas``; each answers with ``self.reply(msg, ...)``. As soon as
+        replies from ``needed`` different replicas have arrived,
+        ``on_done(replies)`` is called with them (in arrival order) and later
+        replies are ignored. If fewer have arrived after ``timeout``,
+        ``on_timeout(replies)`` is called with those that did. Exactly one of
+        the two is called, once (none if this replica crashes meanwhile).
+        Duplicated replies count once per replica. With ``resend``, the request
+        is sent again every ``resend`` to the replicas that have not answered
+        yet (for requests that are safe to repeat), so a lost message costs a
+        little time instead of the whole answer.
+
+        Args:
+            msg_type: the request's message type (this class answers it in ``on_<msg_type>``).
+            needed: how many replicas must answer, in ``[1, len(replicas)]``.
+            timeout: how long to wait for them.
+            on_done: called as ``on_done(replies)`` with ``needed`` replies.
+            on_timeout: called as ``on_timeout(replies)`` with the fewer replies that came.
+            resend: the interval between sends to replicas that have not answered (None: once).
+            **fields: the request's fields.
+
+        Raises:
+            ValueError: ``needed``, ``timeout`` or ``resend`` is out of range.
+
+        Example (inside a handler)::
+
+            self.gather("query", key=msg.key, needed=2, timeout=1.0,
+                        on_done=lambda replies: ..., on_timeout=lambda replies: ...)
+        """
+        needed = _count("needed", needed, 1, len(self.replicas))
+        timeout = _positive("timeout", timeout)
+        if resend is not None:
+            resend = _positive("resend", resend)
+        if not callable(on_done) or not callable(on_timeout):
+            raise TypeError(f"on_done={on_done!r} and on_timeout={on_timeout!r} must be callable")
+        replies: dict[Any, Message] = {}
+        requests: list = []
+        timers: list = []
+        deadline = self.sim.now + timeout
+
+        def close() -> None:
+            for item in requests + timers:
+                item.cancel()
+
+        def answered(reply: Message) -> None:
+            if reply.src in replies or len(replies) >= needed:
+                return
+            replies[reply.src] = reply
+            if len(replies) >= needed:
+                close()
+                on_done(list(replies.values()))
+
+        def ask(replicas: list) -> None:
+            left = deadline - self.sim.now
+            if left <= 1e-9:  # the deadline is upon us: expired() decides
+                return
+            for replica in replicas:
+                requests.append(self.request(replica, msg_type, timeout=left, on_reply=answered,
+                                             **fields))
+
+        def again() -> None:
+            ask([r for r in self.replicas if r not in replies])
+
+        def expired() -> None:
+            close()
+            on_timeout(list(replies.values()))
+
+        ask(self.replicas)
+        timers.append(self.set_timer(timeout, expired, name=f"gather:{msg_type}"))
+        if resend is not None and resend < timeout:
+            timers.append(self.every(resend, again, name=f"resend:{msg_type}"))
+
 
 class AsyncReplica(RegisterReplica):
     """An AP register replica: answer locally, replicate in the background, last writer wins.
@@ -212,6 +298,11 @@ class AsyncReplica(RegisterReplica):
     every other (anti-entropy), which repairs pushes lost to loss, partitions
     and crashes. A replica keeps, per key, the value with the highest version,
     so all replicas agree once they have exchanged their copies.
+
+    Its answers carry the version: ``read_ok(value, version)`` (the version of
+    the value read, :data:`INITIAL_VERSION` for a key never written) and
+    ``write_ok(version)``. A write may carry ``after``, a version its new
+    version must exceed (a session's token, see :func:`session_scenario`).
 
     Args:
         replicas: every replica's id, this one's included.
@@ -256,18 +347,19 @@ class AsyncReplica(RegisterReplica):
         return False
 
     def on_read(self, msg: Message) -> None:
-        current = self.store.get(msg.key)
-        self.answer_read(msg, None if current is None else current[1])
+        version, value = self.store.get(msg.key, (INITIAL_VERSION, None))
+        self.answer_read(msg, value, version=version)
 
     def on_write(self, msg: Message) -> None:
         if msg.op in self.seen:  # the network duplicated the request: the first copy is answered
             return
-        self.counter += 1
+        after = msg.get("after")  # a session's token: the new version must be above it
+        self.counter = max(self.counter, after[0] if after else 0) + 1
         version = (self.counter, self.id)
         self.seen[msg.op] = version
         self.apply(msg.key, version, msg.value)
         if self.write_acks == 0:
-            self.answer_write(msg)
+            self.answer_write(msg, version=version)
             for peer in self.others:
                 self.send(peer, "replicate", key=msg.key, version=version, value=msg.value, ack=False)
             return
@@ -285,7 +377,7 @@ class AsyncReplica(RegisterReplica):
         waiting[0] += 1
         if waiting[0] >= self.write_acks:
             del self._waiting[op]
-            self.answer_write(waiting[2])
+            self.answer_write(waiting[2], version=self.seen[op])
 
     def _missed(self, op: Any) -> None:
         waiting = self._waiting.get(op)
@@ -405,7 +497,7 @@ class _Recorder:
 
 
 class RegisterClient(Node):
-    """A client that reads and writes through one replica and records what it saw.
+    """A client that reads and writes through replicas and records what it saw.
 
     It issues one operation at a time (a closed loop): a read or a write of a
     random key from ``keys``, waits for the answer or ``timeout``, thinks for a
@@ -415,12 +507,24 @@ class RegisterClient(Node):
     ``read_ok``/``write_ok`` → ``ok``, ``error`` → ``fail`` (or ``info`` if it
     says ``definite=False``), no answer in time → ``info``.
 
+    ``route`` says which replica gets each operation: ``"home"`` (always
+    ``replica``), ``"random"`` (a seeded random one of ``replicas``) or
+    ``"rotate"`` (the next one of ``replicas`` each time). A ``session`` object
+    (see :func:`session_scenario`) enforces session guarantees on top: a write
+    carries ``after=session.before_write(key)``, an acknowledged write calls
+    ``session.after_write(key, version)``, and a read's answer is accepted only
+    if ``session.accept_read(key, version)`` is true; otherwise the client
+    asks the next replica (in ``replicas`` order) after ``retry_delay``,
+    until ``timeout`` after the invocation, when it records ``fail`` (a read
+    changes nothing, so one whose answers were never accepted certainly failed).
+
     Created by :func:`run_workload`; see the module docs for the protocol.
     """
 
     def __init__(self, replica: Any, process: int, recorder: _Recorder, *, timeout: float,
                  think: tuple[float, float], read_fraction: float, keys: Sequence[Any],
-                 stop: float) -> None:
+                 stop: float, replicas: Sequence[Any] | None = None, route: str = "home",
+                 session: Any = None, retry_delay: float = 1.0) -> None:
         self.replica = replica
         self.process = process
         self.recorder = recorder
@@ -429,8 +533,17 @@ class RegisterClient(Node):
         self.read_fraction = read_fraction
         self.keys = list(keys)
         self.stop = stop
+        self.replicas = list(replicas) if replicas is not None else [replica]
+        self.route = route
+        self.session = session
+        self.retry_delay = retry_delay
         self.issued = 0
         self._open: str | None = None
+        self._key: Any = None
+        self._op: Any = None
+        self._since = 0.0
+        self._target = replica
+        self._turn = self.replicas.index(replica) if replica in self.replicas else 0
 
     def on_start(self) -> None:
         history = self.recorder.history
@@ -440,6 +553,14 @@ class RegisterClient(Node):
             history.info(self.process, value="client crashed", time=self.sim.now)
         self.set_timer(self.rng.uniform(0.0, self.think[1]), self.next_operation)
 
+    def _pick(self) -> Any:
+        if self.route == "random":
+            return self.replicas[self.rng.randrange(len(self.replicas))]
+        if self.route == "rotate":
+            self._turn = (self._turn + 1) % len(self.replicas)
+            return self.replicas[self._turn]
+        return self.replica
+
     def next_operation(self) -> None:
         """Issue the next read or write, unless the workload is over."""
         if self.sim.now >= self.stop:
@@ -448,17 +569,22 @@ class RegisterClient(Node):
         self.issued += 1
         op = (self.process, self.incarnation, self.issued)  # unique even across client restarts
         history = self.recorder.history
+        target = self._pick()
+        self._key, self._op, self._since, self._target = key, op, self.sim.now, target
         if self.rng.random() < self.read_fraction:
             self._open = "read"
             history.invoke(self.process, "read", key, time=self.sim.now)
-            self.request(self.replica, "read", key=key, op=op, timeout=self.timeout,
+            self.request(target, "read", key=key, op=op, timeout=self.timeout,
                          on_reply=self._answered, on_timeout=self._timed_out)
         else:
             self._open = "write"
             value = self.recorder.next_value()
             history.invoke(self.process, "write", key, value, time=self.sim.now)
-            self.request(self.replica, "write", key=key, value=value, op=op, timeout=self.timeout,
-                         on_reply=self._answered, on_timeout=self._timed_out)
+            extra = {}
+            if self.session is not None:
+                extra["after"] = self.session.before_write(key)
+            self.request(target, "write", key=key, value=value, op=op, timeout=self.timeout,
+                         on_reply=self._answered, on_timeout=self._timed_out, **extra)
 
     def _answered(self, reply: Message) -> None:
         history, now = self.recorder.history, self.sim.now
@@ -468,12 +594,42 @@ class RegisterClient(Node):
             else:
                 history.info(self.process, value=reply.get("reason"), time=now)
         elif reply.type == f"{self._open}_ok":
+            if self.session is not None and self._open == "read":
+                if not self.session.accept_read(self._key, reply.get("version")):
+                    self._rejected(reply)
+                    return
+            elif self.session is not None:
+                self.session.after_write(self._key, reply.get("version"))
             history.ok(self.process, value=reply.get("value") if self._open == "read" else None,
                        time=now)
         else:
             raise ValueError(
                 f"replica {reply.src!r} answered a {self._open!r} request with {reply!r}; the "
                 f"protocol expects '{self._open}_ok' or 'error' (see course_lib.consistency)")
+        self._next()
+
+    def _rejected(self, reply: Message) -> None:
+        """The session refused a read's answer: ask the next replica, or give up at the deadline."""
+        self.record("session_reject", replica=reply.src, version=reply.get("version"))
+        left = self._since + self.timeout - self.sim.now - self.retry_delay
+        if left <= 0:
+            self.recorder.history.fail(self.process, value="no replica was fresh enough",
+                                       time=self.sim.now)
+            self._next()
+            return
+        turn = self.replicas.index(reply.src) if reply.src in self.replicas else self._turn
+        target = self.replicas[(turn + 1) % len(self.replicas)]
+        self.set_timer(self.retry_delay, self._retry_read, target, left)
+
+    def _retry_read(self, target: Any, left: float) -> None:
+        self._target = target
+        self.request(target, "read", key=self._key, op=self._op, timeout=left,
+                     on_reply=self._answered, on_timeout=self._gave_up)
+
+    def _gave_up(self, request: Message) -> None:
+        # A read changes nothing, so one that no replica answered freshly enough certainly failed.
+        self.recorder.history.fail(self.process, value="no replica was fresh enough",
+                                   time=self.sim.now)
         self._next()
 
     def _timed_out(self, request: Message) -> None:
@@ -564,12 +720,17 @@ def run_workload(replica: type | str, *, seed: int | str, replicas: Sequence[Any
                  client_latency: float = 0.1, timeout: float = 5.0,
                  think: tuple[float, float] = (3.0, 8.0), read_fraction: float = 0.7,
                  keys: Sequence[Any] = ("x",),
-                 faults: Callable[[Simulation], Any] | None = None) -> RegisterRun:
+                 faults: Callable[[Simulation], Any] | None = None, route: str = "home",
+                 session: Callable[[], Any] | None = None, retry_delay: float = 1.0) -> RegisterRun:
     """Run clients against a replicated register under faults and record their history.
 
     Each replica gets ``clients_per_replica`` :class:`RegisterClient` nodes that
     talk only to it, over links of latency ``client_latency`` (a client sits
-    next to its replica, in the same partition group). Clients issue operations
+    next to its replica, in the same partition group). With ``route`` other
+    than ``"home"`` clients are mobile: each reaches every replica over such a
+    link, sends each operation to the replica ``route`` picks, and a
+    ``partition`` cuts only the replicas from each other (Bayou's weakly
+    connected servers), never a client from a replica. Clients issue operations
     until ``duration``; the run then goes on for ``settle`` more time units so
     that answers, retries and anti-entropy can finish.
 
@@ -597,6 +758,11 @@ def run_workload(replica: type | str, *, seed: int | str, replicas: Sequence[Any
         keys: the register's keys (one key: a single register).
         faults: called as ``faults(sim)`` after setup, to schedule more faults
             with ``sim.nemesis``.
+        route: ``"home"`` (each client uses its own replica), ``"random"`` or
+            ``"rotate"`` (each operation goes to a random / the next replica).
+        session: a class (or factory) called once per client to make its
+            session object (see :class:`RegisterClient`); None for no session.
+        retry_delay: how long a session waits before asking another replica.
 
     Returns:
         A :class:`RegisterRun`.
@@ -674,6 +840,11 @@ def run_workload(replica: type | str, *, seed: int | str, replicas: Sequence[Any
         raise ValueError(f"keys={keys!r} must be a non-empty list of keys")
     if faults is not None and not callable(faults):
         raise TypeError(f"faults={faults!r} must be callable as faults(sim), or None")
+    if route not in ("home", "random", "rotate"):
+        raise ValueError(f"route={route!r} must be 'home', 'random' or 'rotate'")
+    if session is not None and not callable(session):
+        raise TypeError(f"session={session!r} must be a class (called once per client) or None")
+    retry_delay = _positive("retry_delay", retry_delay)
 
     sim = Simulation(seed=seed, latency=latency, loss=loss, duplicate=duplicate, reorder=reorder)
     for rid in replica_ids:
@@ -685,12 +856,20 @@ def run_workload(replica: type | str, *, seed: int | str, replicas: Sequence[Any
         for _ in range(clients_per_replica):
             process = len(clients)
             cid = f"c{process}"
+            routed = {} if route == "home" and session is None else dict(
+                replicas=list(replica_ids), route=route, retry_delay=retry_delay,
+                session=None if session is None else session())
             sim.add_node(RegisterClient, cid, rid, process, recorder, timeout=timeout, think=think,
-                         read_fraction=read_fraction, keys=list(keys), stop=duration)
-            sim.network.set_link(cid, rid, latency=client_latency, both_ways=True)
+                         read_fraction=read_fraction, keys=list(keys), stop=duration, **routed)
+            for target in (replica_ids if route != "home" else [rid]):
+                sim.network.set_link(cid, target, latency=client_latency, both_ways=True)
             clients[process] = rid
             client_ids[rid].append(cid)
-    if partition is not None:
+    if partition is not None and route != "home":  # mobile clients: cut replicas from replicas
+        near = [r for r in replica_ids if r not in far]
+        sim.nemesis.partition_one_way(far, near, at=p_start)
+        sim.nemesis.partition_one_way(near, far, at=p_start, heal_at=p_end)
+    elif partition is not None:
         side = [n for r in far for n in [r] + client_ids[r]]
         sim.nemesis.partition([side], at=p_start, heal_at=p_end)
     for node, at, restart_at in crash_plan:
@@ -1018,3 +1197,322 @@ def plot_windows(runs: Mapping[str, RegisterRun], width: float = 10.0, *, axes: 
         top.set_title(title)
     top.figure.tight_layout()
     return axes
+
+
+# -- the chapter 01 exercise's scenarios ---------------------------------------------------------------
+# They only drive and observe the learner's code: the session's enforcement logic (Part A) and the
+# majority-quorum replica (Part B) are the learner's, and live only in the exercise.
+
+_GUARANTEES = ("read your writes", "monotonic reads", "monotonic writes", "writes follow reads")
+
+
+def session_run(session: Callable[[], Any] | None, seed: int | str, *, replicas: int = 3,
+                route: str = "random", clients: int = 6, duration: float = 100.0,
+                loss: float = 0.0, duplicate: float = 0.0, reorder: float = 0.0,
+                partition: bool = True, crash: bool = False, keys: Sequence[Any] = ("x",),
+                read_fraction: float = 0.6, think: tuple[float, float] = (1.0, 4.0)) -> RegisterRun:
+    """Run mobile clients, each with its own ``session()``, against the AP register under faults.
+
+    Every client sends each operation to a replica chosen by ``route``
+    (``"random"`` or ``"rotate"``), so consecutive operations of one client
+    land on replicas that may not have heard of each other's writes. Faults
+    hit the links between replicas: ``loss``, ``duplicate``, ``reorder``; with
+    ``partition``, a random minority of replicas is cut off from the others
+    from 15% to 75% of ``duration``; with ``crash``, a random replica is down
+    from 30% to 50%. Links between clients and replicas are fast and never
+    lose or hold back messages: a write whose ``write_ok`` is lost, or which
+    arrives after the client gave up, takes effect with a version its session
+    never learns, and no token can protect what the session does not know.
+
+    Args:
+        session: the session class (one instance per client), or None for
+            clients without sessions (the "before" picture).
+        seed: the simulation's seed.
+        replicas: the number of AsyncReplica replicas (>= 2).
+        route: ``"random"`` or ``"rotate"``.
+        clients: the number of clients (>= 1).
+        duration: clients stop issuing operations then; the run settles 20 more.
+        loss, duplicate, reorder: faults of the links between replicas.
+        partition, crash: the faults described above.
+        keys: the register's keys.
+        read_fraction, think: the clients' workload (see :func:`run_workload`).
+
+    Returns:
+        The :class:`RegisterRun`.
+
+    Raises:
+        ValueError: an argument is out of range (named in the message).
+
+    Example:
+        >>> run = session_run(None, seed=1)
+        >>> from course_lib.checkers import read_your_writes
+        >>> read_your_writes(run.history).valid
+        False
+    """
+    replicas = _count("replicas", replicas, 2)
+    clients = _count("clients", clients, 1)
+    if route not in ("random", "rotate"):
+        raise ValueError(f"route={route!r} must be 'random' or 'rotate'")
+    duration = _positive("duration", duration)
+    ids = [f"n{i + 1}" for i in range(replicas)]
+    planner = random.Random(f"{seed}/session-faults")  # as sim.rng_for: from the seed only
+    far = planner.sample(ids, max(1, (replicas - 1) // 2))
+    victim = ids[planner.randrange(replicas)]
+    loss = check_probability("loss", loss)
+
+    def faults(sim: Simulation) -> None:
+        for client in sim.nodes:
+            if client not in ids:
+                for replica in ids:
+                    sim.network.set_link(client, replica, loss=0.0, reorder=0.0, both_ways=True)
+        if crash:
+            sim.nemesis.crash(victim, at=0.3 * duration, restart_at=0.5 * duration)
+
+    per_replica, extra = divmod(clients, replicas)
+    run = run_workload(AsyncReplica, seed=seed, replicas=ids, clients_per_replica=max(1, per_replica),
+                       duration=duration, settle=20.0, loss=loss, duplicate=duplicate,
+                       reorder=reorder, partition=(0.15 * duration, 0.75 * duration) if partition else None,
+                       cut_off=far, route=route, session=session, think=think,
+                       read_fraction=read_fraction, keys=keys, faults=faults)
+    return run
+
+
+def session_scenario(session: Callable[[], Any], seed: int | str, *,
+                     guarantees: Sequence[str] = ("read your writes", "monotonic reads"),
+                     min_availability: float = 0.8, **options: Any) -> RegisterRun:
+    """Run :func:`session_run` with ``session`` and check the session guarantees on the history.
+
+    Checks that every guarantee in ``guarantees`` holds (judged by
+    :mod:`course_lib.checkers.session`), and that at least ``min_availability``
+    of the operations succeeded (a session that refuses every answer keeps
+    its guarantees by never answering).
+
+    Args:
+        session: the session class (one instance per client).
+        seed: the simulation's seed.
+        guarantees: names of guarantees, among ``"read your writes"``,
+            ``"monotonic reads"``, ``"monotonic writes"``, ``"writes follow reads"``.
+        min_availability: the least share of operations that must succeed.
+        **options: passed to :func:`session_run` (faults, routes, sizes).
+
+    Returns:
+        The run, after a successful check.
+
+    Raises:
+        ScenarioFailed: a guarantee is violated, or too few operations succeeded.
+        ValueError: a guarantee's name is unknown.
+    """
+    from .checkers import CHECKERS
+    from .grading import ScenarioFailed
+
+    if isinstance(guarantees, str):
+        guarantees = [guarantees]
+    for name in guarantees:
+        if name not in _GUARANTEES:
+            raise ValueError(f"guarantees contains {name!r}; choose among {list(_GUARANTEES)}")
+    if session is None or not callable(session):
+        raise TypeError(f"session={session!r} must be your session class")
+    min_availability = check_probability("min_availability", min_availability)
+    run = session_run(session, seed, **options)
+    for name in guarantees:
+        verdict = CHECKERS[name](run.history)
+        if not verdict.valid:
+            first = verdict.violations[0]
+            raise ScenarioFailed(
+                f"{name} is violated {len(verdict.violations)} times; the first: {first.message} "
+                f"(t={first.ops[-1].call_time:g})", run.sim)
+    ops = run.history.operations()
+    ok = sum(op.status == "ok" for op in ops)
+    if not ops or ok / len(ops) < min_availability:
+        rejected = len(run.sim.trace.custom("session_reject"))
+        raise ScenarioFailed(
+            f"only {ok} of {len(ops)} operations succeeded (at least {min_availability:.0%} must); "
+            f"sessions rejected {rejected} answers: does accept_read refuse answers that are fresh "
+            "enough, or a write get a version its own session cannot accept?", run.sim)
+    return run
+
+
+def quorum_scenario(cls: type, seed: int | str, *, replicas: int = 3, loss: float = 0.0,
+                    duplicate: float = 0.0, reorder: float = 0.0, partition: bool = True,
+                    one_way: bool = False, crash: bool = False, flaky: int = 0,
+                    clients_per_replica: int = 1,
+                    duration: float = 100.0, min_availability: float = 0.7,
+                    think: tuple[float, float] = (1.0, 4.0),
+                    replica_options: Mapping[str, Any] | None = None) -> RegisterRun:
+    """Run a CP register ``cls`` under faults and check it is linearizable and serves the majority.
+
+    Each replica has ``clients_per_replica`` clients next to it (in its
+    partition group). With ``partition``, a random minority of replicas and
+    their clients is cut off from 25% to 65% of ``duration``; with
+    ``one_way``, that minority's messages to the others are dropped instead
+    (it still hears them); with ``crash``, a random replica is down from 40%
+    to 60% (with 5 or more replicas, a second one from 45% to 55%); with
+    ``flaky=k``, ``k`` short partitions (a random minority of replicas and
+    their clients, for 2 to 6 time units each) come and go after 70% of
+    ``duration``: writes caught by one half-way through reach only some
+    replicas, which is where a reader must help them along.
+
+    Checks:
+
+    - the whole history is linearizable (``course_lib.checkers.linearizable``);
+    - with a (two-way) partition, no client on the minority side gets ``ok``
+      for an operation it invoked during the partition: a replica that cannot
+      reach a majority must refuse (or stay silent);
+    - with a partition and no crash, at least ``min_availability`` of the
+      operations that majority-side clients invoked during the partition
+      succeed (0 skips this check).
+
+    Args:
+        cls: the replica class (created as ``cls(replicas, **replica_options)``).
+        seed: the simulation's seed.
+        replicas: the cluster size (>= 3).
+        loss, duplicate, reorder: network faults on every link.
+        partition, one_way, crash, flaky: the faults described above.
+        clients_per_replica: clients next to each replica.
+        duration: clients stop issuing operations then; the run settles 20 more.
+        min_availability: see the checks.
+        think: the clients' think time range.
+        replica_options: keyword arguments for ``cls``.
+
+    Returns:
+        The run, after a successful check.
+
+    Raises:
+        ScenarioFailed: a check failed (the message says which and where).
+    """
+    from .grading import ScenarioFailed
+
+    replicas = _count("replicas", replicas, 3)
+    duration = _positive("duration", duration)
+    min_availability = check_probability("min_availability", min_availability)
+    ids = [f"n{i + 1}" for i in range(replicas)]
+    planner = random.Random(f"{seed}/quorum-faults")  # as sim.rng_for: from the seed only
+    minority = sorted(planner.sample(ids, (replicas - 1) // 2))
+    victims = planner.sample(ids, 2 if replicas >= 5 else 1)
+    start, end = 0.25 * duration, 0.65 * duration
+    flaky = _count("flaky", flaky, 0)
+    cuts, at = [], 0.7 * duration
+    for _ in range(flaky):
+        at += planner.uniform(1.0, 4.0)
+        length = planner.uniform(2.0, 6.0)
+        cuts.append((planner.sample(ids, (replicas - 1) // 2), at, at + length))
+        at += length
+
+    def faults(sim: Simulation) -> None:
+        if one_way:
+            majority = [n for n in sim.nodes if n not in minority]
+            sim.nemesis.partition_one_way(minority, majority, at=start, heal_at=end)
+        if crash:
+            sim.nemesis.crash(victims[0], at=0.4 * duration, restart_at=0.6 * duration)
+            if len(victims) > 1:
+                sim.nemesis.crash(victims[1], at=0.45 * duration, restart_at=0.55 * duration)
+        for cut, cut_at, heal_at in cuts:
+            clients = [c for c in sim.nodes if isinstance(sim.node(c), RegisterClient)
+                       and sim.node(c).replica in cut]
+            sim.nemesis.partition([cut + clients], at=cut_at, heal_at=heal_at)
+
+    two_way = partition and not one_way
+    run = run_workload(cls, seed=seed, replicas=ids, replica_options=replica_options,
+                       clients_per_replica=clients_per_replica, duration=duration, settle=20.0,
+                       partition=(start, end) if two_way else None, cut_off=minority,
+                       loss=loss, duplicate=duplicate, reorder=reorder, think=think, faults=faults)
+    verdict = run.check()
+    if verdict.valid is not True:
+        when = run.first_violation() if verdict.valid is False else None
+        where = f" from t={when:g}" if when is not None else ""
+        raise ScenarioFailed(f"the history is not linearizable{where}: "
+                             f"{verdict.explain().splitlines()[0]}", run.sim)
+    if not two_way:
+        return run
+    side = {process: replica in minority for process, replica in run.clients.items()}
+    during = [op for op in run.history.operations() if start <= op.call_time < end]
+    for op in during:
+        if side[op.process] and op.status == "ok" and op.return_time <= end:
+            raise ScenarioFailed(
+                f"c{op.process}, cut off with the minority {minority}, got ok for {op} at "
+                f"t={op.return_time:g} during the partition: a replica that cannot reach a "
+                "majority must refuse", run.sim)
+    if not crash and min_availability > 0:
+        served = [op for op in during if not side[op.process]]
+        ok = sum(op.status == "ok" for op in served)
+        if not served or ok / len(served) < min_availability:
+            raise ScenarioFailed(
+                f"clients on the majority side got ok for only {ok} of {len(served)} operations "
+                f"during the partition (at least {min_availability:.0%} must succeed): the majority "
+                f"{[n for n in ids if n not in minority]} can still serve them", run.sim)
+    return run
+
+
+class _InterruptedWriter(Node):
+    """A coordinator that sends one ABD ``store`` to a few replicas and dies: a half-done write."""
+
+    def __init__(self, history: History, targets: Sequence[Any], key: Any, value: Any,
+                 timestamp: tuple, at: float) -> None:
+        self.history = history
+        self.targets = list(targets)
+        self.key, self.value, self.timestamp, self.at = key, value, timestamp, at
+
+    def on_start(self) -> None:
+        self.set_timer(self.at, self.store_and_vanish)
+
+    def store_and_vanish(self) -> None:
+        self.history.invoke("w", "write", self.key, self.value, time=self.sim.now)
+        for replica in self.targets:
+            self.send(replica, "store", key=self.key, timestamp=self.timestamp, value=self.value)
+        self.record("interrupted_write", targets=self.targets, value=self.value)
+
+
+def interrupted_write_scenario(cls: type, seed: int | str, *, replicas: int = 3,
+                               duration: float = 60.0, at: float = 15.0,
+                               clients_per_replica: int = 1) -> RegisterRun:
+    """Leave a write half done on a minority of replicas, then check that reads stay linearizable.
+
+    At time ``at`` a coordinator that is not a replica (process ``"w"`` of the
+    history) sends ``store(key, timestamp, value)``, the second phase of a
+    write with a timestamp above every other, to a minority of the replicas,
+    and is never heard of again: its write stays pending for ever. Clients
+    read (and sometimes write) through replicas in turn (``route="rotate"``).
+    Some reads may see the new value and some not, but once one read has
+    returned it, no later read may return an older one: the history must be
+    linearizable. Relies on the replicas' ``store`` message (the skeleton's
+    ``on_store``: keep the value if its timestamp is higher, answer
+    ``store_ok``).
+
+    Args:
+        cls: the replica class.
+        seed: the simulation's seed.
+        replicas: the cluster size (>= 3).
+        duration: clients stop issuing operations then; the run settles 20 more.
+        at: when the interrupted write's store messages are sent.
+        clients_per_replica: clients per replica.
+
+    Returns:
+        The run, after a successful check.
+
+    Raises:
+        ScenarioFailed: the history is not linearizable.
+    """
+    from .grading import ScenarioFailed
+
+    replicas = _count("replicas", replicas, 3)
+    ids = [f"n{i + 1}" for i in range(replicas)]
+    planner = random.Random(f"{seed}/interrupted-write")
+    targets = sorted(planner.sample(ids, (replicas - 1) // 2))
+
+    def faults(sim: Simulation) -> None:
+        history = sim.node("c0").recorder.history
+        sim.add_node(_InterruptedWriter, "w", history, targets, "x", "half-written",
+                     (1_000_000, "w"), _positive("at", at))
+
+    run = run_workload(cls, seed=seed, replicas=ids, clients_per_replica=clients_per_replica,
+                       duration=_positive("duration", duration), settle=20.0, route="rotate",
+                       think=(0.5, 2.0), read_fraction=0.85, faults=faults)
+    verdict = run.check()
+    if verdict.valid is not True:
+        when = run.first_violation() if verdict.valid is False else None
+        where = f" from t={when:g}" if when is not None else ""
+        raise ScenarioFailed(
+            f"a write left half done on {targets} at t={at:g} made the history not "
+            f"linearizable{where}: {verdict.explain().splitlines()[0]} (once a read returns a "
+            "value, a majority must hold it before the read answers)", run.sim)
+    return run

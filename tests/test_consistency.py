@@ -8,7 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_lib.consistency import (MODES, AsyncReplica, PrimaryReplica, RegisterClient,
+from course_lib.consistency import (INITIAL_VERSION, MODES, AsyncReplica, PrimaryReplica,
+                                    RegisterClient, interrupted_write_scenario, quorum_scenario,
+                                    session_run, session_scenario,
                                     RegisterReplica, first_violation, latencies, plot_windows,
                                     run_workload, stale_reads, windows)
 from course_lib.history import History
@@ -318,6 +320,9 @@ def test_latencies_are_the_durations_of_ok_operations():
     (dict(replica_options={"write_acks": 3}), ValueError, "write_acks=3"),
     (dict(replica="CP", replica_options={"primary": "n7"}), ValueError, "primary='n7'"),
     (dict(replica="CP", replica_options={"forward_timeout": 0}), ValueError, "forward_timeout=0"),
+    (dict(route="anywhere"), ValueError, "route='anywhere'"),
+    (dict(session="token"), TypeError, "session='token'"),
+    (dict(retry_delay=0), ValueError, "retry_delay=0"),
 ])
 def test_run_workload_names_the_bad_argument(kwargs, error, match):
     """Every wrong argument is an error naming the parameter and its value."""
@@ -362,3 +367,223 @@ def test_client_class_is_exported_for_custom_harnesses():
     """RegisterClient is a Node subclass a custom harness can place itself."""
     from course_lib.sim import Node
     assert issubclass(RegisterClient, Node)
+
+
+# -- what the chapter 01 exercise builds on: versions, routes, sessions, gather, scenarios --------------
+
+from course_lib.checkers import monotonic_reads, read_your_writes  # noqa: E402
+from course_lib.grading import ScenarioFailed  # noqa: E402
+from course_lib.sim import Node, Simulation  # noqa: E402
+
+
+class Probe(Node):
+    """Sends the requests it is told to and keeps the replies."""
+
+    def __init__(self):
+        self.replies = []
+
+    def ask(self, dst, msg_type, **fields):
+        self.request(dst, msg_type, timeout=5, on_reply=self.replies.append, **fields)
+
+
+def _ap_cluster(seed=0):
+    sim = Simulation(seed=seed, latency=0.5)
+    for rid in ("n1", "n2", "n3"):
+        sim.add_node(AsyncReplica, rid, ["n1", "n2", "n3"])
+    probe = sim.add_node(Probe, "p")
+    return sim, probe
+
+
+def test_ap_register_answers_with_the_version_of_what_it_read_and_wrote():
+    """read_ok carries the value's version (INITIAL_VERSION before any write), write_ok the write's."""
+    sim, probe = _ap_cluster()
+    sim.at(1, lambda: probe.ask("n1", "read", key="x", op="r1"))
+    sim.at(2, lambda: probe.ask("n1", "write", key="x", value="a", op="w1"))
+    sim.at(4, lambda: probe.ask("n2", "read", key="x", op="r2"))
+    sim.run(until=10)
+    first, written, second = probe.replies
+    assert (first.type, first.value, first.version) == ("read_ok", None, INITIAL_VERSION)
+    assert (written.type, written.version) == ("write_ok", (1, "n1"))
+    assert (second.value, second.version) == ("a", (1, "n1"))
+
+
+def test_ap_register_gives_a_write_a_version_above_its_after_field():
+    """A write with after=v gets a version above v, even on a replica whose counter is far behind."""
+    sim, probe = _ap_cluster()
+    sim.at(1, lambda: probe.ask("n2", "write", key="x", value="a", op="w1", after=(41, "n3")))
+    sim.at(3, lambda: probe.ask("n2", "write", key="y", value="b", op="w2", after=None))
+    sim.run(until=10)
+    assert [r.version for r in probe.replies] == [(42, "n2"), (43, "n2")]
+
+
+class Echo(AsyncReplica):
+    """An AP replica that also answers ``ping`` and gathers pings from the others on request."""
+
+    def on_ping(self, msg):
+        self.reply(msg, "pong")
+
+    def on_go(self, msg):
+        self.gather("ping", needed=msg.needed, timeout=2.0, resend=msg.get("resend"),
+                    on_done=lambda replies: self.record("done", who=sorted(r.src for r in replies)),
+                    on_timeout=lambda replies: self.record("timeout", who=sorted(r.src for r in replies)))
+
+
+def _gather_run(needed, *, loss=0.0, cut=(), resend=None, seed=0):
+    sim = Simulation(seed=seed, latency=0.3, loss=loss, duplicate=0.3)
+    for rid in ("n1", "n2", "n3"):
+        sim.add_node(Echo, rid, ["n1", "n2", "n3"])
+    probe = sim.add_node(Probe, "p")
+    sim.network.set_link("p", "n1", loss=0.0, duplicate=0.0)
+    if cut:
+        sim.nemesis.partition([list(cut)], at=0.5)
+    sim.at(1, lambda: probe.send("n1", "go", needed=needed, resend=resend))
+    sim.run(until=10)
+    events = sorted(sim.trace.custom("done") + sim.trace.custom("timeout"), key=lambda e: e.time)
+    return [(e.type, e.info["who"]) for e in events]
+
+
+def test_gather_calls_on_done_once_with_replies_from_distinct_replicas():
+    """The replica itself counts; duplicated replies count once; on_done is called exactly once."""
+    assert _gather_run(3) == [("done", ["n1", "n2", "n3"])]
+    assert [name for name, _ in _gather_run(1)] == ["done"]
+
+
+def test_gather_times_out_with_the_replies_that_came():
+    """Cut off from the others, a replica gathering 2 replies hears only itself and times out."""
+    assert _gather_run(2, cut=["n2", "n3"]) == [("timeout", ["n1"])]
+
+
+def test_gather_resends_to_replicas_that_have_not_answered():
+    """With heavy loss, resending gets a majority where a single round mostly does not."""
+    once = sum(_gather_run(3, loss=0.4, seed=s)[0][0] == "done" for s in range(20))
+    again = sum(_gather_run(3, loss=0.4, resend=0.3, seed=s)[0][0] == "done" for s in range(20))
+    assert again >= 15 and once <= 5
+
+
+def test_gather_names_bad_arguments():
+    """needed must be within the replica count, timeout and resend positive."""
+    sim = Simulation(seed=0)
+    node = sim.add_node(Echo, "n1", ["n1", "n2"])
+    sim.add_node(Echo, "n2", ["n1", "n2"])
+    for kwargs, match in ((dict(needed=3), "needed=3"), (dict(needed=1, timeout=0), "timeout=0"),
+                          (dict(needed=1, resend=-1), "resend=-1")):
+        args = {"timeout": 1.0, **kwargs}
+        with pytest.raises(ValueError, match=match):
+            node.gather("ping", on_done=print, on_timeout=print, **args)
+
+
+def test_routed_clients_spread_their_operations_over_the_replicas():
+    """route='random' and 'rotate' send one client's operations to every replica; 'home' to one."""
+    for route, expected in (("home", {"n1"}), ("random", {"n1", "n2", "n3"}), ("rotate", {"n1", "n2", "n3"})):
+        run = run_workload("AP", seed=1, duration=100, think=(1, 3), route=route)
+        targets = {e.peer for e in run.sim.trace.filter(kind="send") if e.node == "c0" and e.type in ("read", "write")}
+        assert targets == expected, route
+
+
+def test_mobile_clients_reach_every_replica_during_a_partition():
+    """With routing, a partition cuts replicas from each other but no client from any replica."""
+    run = run_workload("AP", seed=2, duration=80, route="rotate", partition=(10, 70))
+    assert run.partitions == [(10, 70)]
+    dropped = [e for e in run.sim.trace.filter(kind="drop") if e.info == "partition"]
+    assert dropped and all(e.node.startswith("n") and e.peer.startswith("n") for e in dropped)
+    assert run.summary()["availability"] == 1.0
+
+
+class Picky:
+    """A session that rejects every read answer, and counts what it was told."""
+
+    def __init__(self):
+        self.writes = []
+
+    def before_write(self, key):
+        return (7, "zz")
+
+    def after_write(self, key, version):
+        self.writes.append(version)
+
+    def accept_read(self, key, version):
+        return False
+
+
+def test_a_session_client_retries_rejected_reads_and_gives_up_definitely():
+    """Rejected answers are retried at other replicas, then recorded as fail at the deadline."""
+    run = run_workload("AP", seed=3, duration=60, route="random", session=Picky, read_fraction=0.5)
+    reads = [op for op in run.history.operations() if op.f == "read"]
+    assert reads and all(op.status in ("fail", "info") for op in reads)  # info: the last try timed out
+    assert sum(op.output == "no replica was fresh enough" for op in reads) > len(reads) / 2
+    rejects = run.sim.trace.custom("session_reject")
+    assert len(rejects) > len(reads)
+    assert len({e.info["replica"] for e in rejects}) == 3
+    writes = [op for op in run.history.operations() if op.f == "write"]
+    assert writes and all(op.status == "ok" for op in writes)
+    client = run.sim.node("c0")
+    assert client.session.writes and all(v > (7, "zz") for v in client.session.writes)
+
+
+def test_without_sessions_mobile_clients_break_the_session_guarantees():
+    """The exercise's "before" picture: session-less clients violate read-your-writes on most seeds."""
+    broken = [not read_your_writes(session_run(None, seed).history).valid for seed in range(6)]
+    assert sum(broken) >= 3
+    assert any(not monotonic_reads(session_run(None, seed).history).valid for seed in range(6))
+
+
+class AcceptAll(Picky):
+    def accept_read(self, key, version):
+        return True
+
+
+def test_session_scenario_fails_sessions_that_break_a_guarantee_or_refuse_everything():
+    """Accepting everything breaks read-your-writes on some seed; rejecting everything is unavailable."""
+    with pytest.raises(ScenarioFailed, match="read your writes is violated"):
+        for seed in range(10):
+            session_scenario(AcceptAll, seed, guarantees=["read your writes"])
+    with pytest.raises(ScenarioFailed, match="operations succeeded"):
+        session_scenario(Picky, 0)
+    with pytest.raises(ValueError, match="'causal'"):
+        session_scenario(AcceptAll, 0, guarantees=["causal"])
+
+
+def test_quorum_scenario_passes_a_primary_on_the_majority_side_and_fails_it_on_the_minority():
+    """PrimaryReplica is linearizable; it keeps a cut-off minority's clients served only with the primary."""
+    import random
+    verdicts = {}
+    for seed in range(8):
+        minority = random.Random(f"{seed}/quorum-faults").sample(["n1", "n2", "n3"], 1)
+        try:
+            quorum_scenario(PrimaryReplica, seed, min_availability=0.5)
+            verdicts[seed] = "pass"
+        except ScenarioFailed as exc:
+            verdicts[seed] = "minority" if "cut off with the minority" in str(exc) else str(exc)
+        assert verdicts[seed] == ("minority" if minority == ["n1"] else "pass"), (seed, verdicts[seed])
+    assert set(verdicts.values()) == {"pass", "minority"}
+
+
+def test_quorum_scenario_fails_the_ap_register():
+    """The AP register is available everywhere, so some seed shows a non-linearizable history."""
+    with pytest.raises(ScenarioFailed, match="not linearizable|cut off with the minority"):
+        for seed in range(5):
+            quorum_scenario(AsyncReplica, seed)
+
+
+class LocalReads(AsyncReplica):
+    """Keeps stores like an ABD replica, but reads its own copy: a half-done write shows and vanishes."""
+
+    def on_store(self, msg):
+        self.apply(msg.key, msg.timestamp, msg.value)
+        self.reply(msg, "store_ok")
+
+    def on_read(self, msg):
+        current = self.store.get(msg.key)
+        self.answer_read(msg, None if current is None else current[1])
+
+
+def test_interrupted_write_scenario_catches_reads_that_flip_back():
+    """A value stored on one replica only is read, then not read: the scenario says not linearizable."""
+    failures = 0
+    for seed in range(5):
+        try:
+            interrupted_write_scenario(LocalReads, seed)
+        except ScenarioFailed as exc:
+            assert "half done" in str(exc)
+            failures += 1
+    assert failures >= 3

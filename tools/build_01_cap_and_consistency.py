@@ -21,9 +21,10 @@ cells = [
 5. tell apart linearizability, sequential consistency, causal consistency, eventual consistency, read-your-writes and monotonic reads on small histories, and check histories with the course's checkers;
 6. check a real recorded history (from a Jepsen-style test) for linearizability and read the checker's explanation.
 
-The exercise of this chapter (`exercises/01_cap_and_consistency/`) asks you to build the register this
-notebook leaves out: a **majority-quorum** register, which stays linearizable and keeps working on the
-majority side of any partition.
+The exercise of this chapter (`exercises/01_consistency/`) asks you to build what this notebook leaves
+out: client **sessions** that give read-your-writes and monotonic reads on the AP register, and a
+**majority-quorum** register, which stays linearizable and keeps working on the majority side of any
+partition.
 """),
 ("code", r"""
 SEED = 2024  # every simulation in this notebook takes its randomness from this seed
@@ -547,14 +548,21 @@ Green bars are the linearized prefix, numbered in the order found; red bars are 
 at the red line: each of them has already returned a value that no order of the pending writes can
 produce at that point.
 
-## 8. The exercise: a register that is CP *and* serves the majority
+## 8. The exercise: sessions, and a register that is CP *and* serves the majority
 
-Neither register above is what production systems such as etcd or ZooKeeper do. The exercise asks you
-to write `MajorityReplica`: a replica that performs each read and write on a **majority** of replicas
-(so any two operations meet on at least one replica), refuses when it cannot reach a majority, and is
-therefore linearizable and available on the majority side of any partition. It speaks the same
-protocol, so the same `run_workload(MajorityReplica, ...)`, `plot_windows` and checkers of this
-notebook test and draw your replica.
+The exercise (`exercises/01_consistency/`) has two parts. **Part A** lets clients move between the AP
+register's replicas and still read their own writes and never go back in time: a client-side
+`Session` carries a version token and refuses answers older than it (Terry et al. 1994, as in Bayou).
+For this, `AsyncReplica` reports the version of what it answers (`read_ok(value, version)`,
+`write_ok(version)`), and `run_workload(..., route="random", session=...)` sends each client's
+operations to changing replicas.
+
+**Part B**: neither register above is what production systems such as etcd or ZooKeeper do. You write
+`MajorityReplica`: a replica that performs each read and write on a **majority** of replicas (so any
+two operations meet on at least one replica), refuses when it cannot reach a majority, and is
+therefore linearizable and available on the majority side of any partition (the ABD algorithm). It
+speaks the same protocol, so the same `run_workload(MajorityReplica, ...)`, `plot_windows` and
+checkers of this notebook test and draw your replica.
 
 ## Recap
 
