@@ -1,0 +1,256 @@
+"""Raft's safety properties (Figure 3 of the Raft paper) as invariants checked after every event.
+
+Register them on a simulation and the run stops at the first event that breaks one::
+
+    from course_lib.checkers import raft as raft_invariants
+    raft_invariants.register(sim)
+
+- :func:`election_safety`: at most one leader is ever elected in a term;
+- :func:`log_matching`: if two logs hold an entry with the same index and term,
+  they are identical up to that index (and terms never decrease along a log);
+- :func:`leader_completeness`: a committed entry is in the log of every leader
+  of a later term;
+- :func:`state_machine_safety`: no two servers apply different commands at the
+  same index.
+
+What they read, so any Raft class can be checked: a node's ``role``
+(``"leader"`` when it leads), ``current_term`` and ``log`` (a list of
+``(term, command)`` pairs, index 1 first), and the ``"apply"`` custom events of
+the trace (``index``, ``command``, ``term``), which
+:meth:`course_lib.raft.RaftBase.apply` records.
+
+They remember what they saw earlier in the run (the leader of each term, every
+entry ever held, every command applied), so a node that forgets after a crash
+is still caught. They are incremental: after an event they look only at the
+nodes that event touched, and compare a log with its last checked copy first,
+so checking after every event stays cheap.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+_WATCHES: "weakref.WeakKeyDictionary[Any, _Watch]" = weakref.WeakKeyDictionary()
+
+NAMES = ("election_safety", "log_matching", "leader_completeness", "state_machine_safety")
+
+
+class _Watch:
+    """What the four invariants remember about one simulation."""
+
+    def __init__(self) -> None:
+        self.stamp: tuple | None = None
+        self.cursor = 0
+        self.first = True
+        self.found: dict[str, str] = {}
+        self.leaders: dict[int, tuple] = {}       # term -> (node id, time)
+        self.entries: dict[tuple, tuple] = {}     # (index, term) -> (command, previous term, node, time)
+        self.snapshots: dict[Any, list] = {}      # node id -> copy of the log as last checked
+        self.committed: list = [None]             # index -> (command, term bound, node, time)
+        self.complete_upto: dict[Any, tuple] = {}  # node id -> (term, committed indices verified)
+
+
+def _watch(sim: Any) -> _Watch:
+    watch = _WATCHES.get(sim)
+    if watch is None:
+        watch = _WATCHES[sim] = _Watch()
+    return watch
+
+
+def _update(sim: Any) -> _Watch:
+    """Look at what happened since the last check, once per event for all four invariants."""
+    watch = _watch(sim)
+    trace = sim.trace
+    if not trace.enabled:
+        raise ValueError("the Raft invariants read the trace: create the Simulation with trace=True")
+    rows = trace._rows
+    stamp = (sim._events, len(rows))
+    if stamp == watch.stamp:
+        return watch
+    watch.stamp = stamp
+    new = rows[watch.cursor:]
+    watch.cursor = len(rows)
+    nodes = sim._nodes
+    if watch.first:
+        touched = list(nodes)
+        watch.first = False
+    else:
+        touched = []
+        for row in new:
+            n = row[2]
+            if n is not None and n not in touched and n in nodes:
+                touched.append(n)
+    now = sim.now
+    for row in new:  # applies first: leader completeness needs the newest commitments
+        if row[1] == "custom" and row[4] == "apply":
+            _see_apply(watch, row)
+    for node_id in touched:
+        node = nodes[node_id]
+        if not hasattr(node, "log"):
+            continue
+        changed_from = _see_log(watch, node_id, node, now)
+        _see_leader(watch, node_id, node, now, changed_from)
+    return watch
+
+
+def _note(watch: _Watch, name: str, message: str) -> None:
+    watch.found.setdefault(name, message)
+
+
+def _see_apply(watch: _Watch, row: tuple) -> None:
+    info = row[6] or {}
+    index, command, term = info.get("index"), info.get("command"), info.get("term")
+    node, time = row[2], row[0]
+    committed = watch.committed
+    if not isinstance(index, int) or index < 1:
+        _note(watch, "state_machine_safety", f"{node} applied index {index!r}; log indices start at 1")
+        return
+    if index < len(committed):
+        first = committed[index]
+        if first is None:
+            committed[index] = (command, term, node, time)
+        elif first[0] != command:
+            _note(watch, "state_machine_safety",
+                  f"{node} applied {command!r} at index {index} (time {time:g}), but {first[2]} "
+                  f"applied {first[0]!r} at that index at time {first[3]:g}")
+        elif term is not None and (first[1] is None or term < first[1]):
+            committed[index] = (first[0], term, first[2], first[3])
+        return
+    committed.extend([None] * (index - len(committed)))
+    committed.append((command, term, node, time))
+
+
+def _see_log(watch: _Watch, node_id: Any, node: Any, now: float) -> int | None:
+    """Check the entries of ``node``'s log that changed; return the first changed position."""
+    log = node.log
+    snap = watch.snapshots.get(node_id)
+    if snap is not None and log == snap:
+        return None
+    if not isinstance(log, list):
+        _note(watch, "log_matching", f"{node_id}.log is a {type(log).__name__}; it must be a list of "
+                                     "(term, command) entries")
+        return 0
+    k = 0
+    if snap is not None:
+        n = len(snap)
+        if len(log) >= n and log[:n] == snap:
+            k = n
+        else:
+            limit = min(n, len(log))
+            while k < limit and log[k] == snap[k]:
+                k += 1
+    entries = watch.entries
+    prev_term = log[k - 1][0] if k else 0
+    for i in range(k, len(log)):
+        entry = log[i]
+        if type(entry) is not tuple or len(entry) != 2 or not isinstance(entry[0], int):
+            _note(watch, "log_matching", f"{node_id}.log[{i}] = {entry!r} is not an entry (term, command)")
+            break
+        term = entry[0]
+        if term < prev_term:
+            _note(watch, "log_matching",
+                  f"{node_id}'s log has an entry of term {term} at index {i + 1} after one of term "
+                  f"{prev_term}: terms never decrease along a log (time {now:g})")
+            break
+        key = (i + 1, term)
+        seen = entries.get(key)
+        if seen is None:
+            entries[key] = (entry[1], prev_term, node_id, now)
+        elif seen[0] != entry[1] or seen[1] != prev_term:
+            _note(watch, "log_matching",
+                  f"{node_id} holds {entry[1]!r} at index {i + 1} in term {term} (after an entry of term "
+                  f"{prev_term}) at time {now:g}, but {seen[2]} held {seen[0]!r} at index {i + 1} in "
+                  f"term {term} (after term {seen[1]}) at time {seen[3]:g}: two logs with the same "
+                  "entry must be identical up to it")
+            break
+        prev_term = term
+    watch.snapshots[node_id] = list(log)
+    return k
+
+
+def _see_leader(watch: _Watch, node_id: Any, node: Any, now: float, changed_from: int | None) -> None:
+    if getattr(node, "role", None) != "leader":
+        return
+    term = node.current_term
+    owner = watch.leaders.get(term)
+    if owner is None:
+        watch.leaders[term] = (node_id, now)
+    elif owner[0] != node_id:
+        _note(watch, "election_safety",
+              f"{node_id} is leader of term {term} at time {now:g}, but {owner[0]} was elected "
+              f"leader of term {term} at time {owner[1]:g}")
+    # leader completeness: every entry committed in an earlier term is in this leader's log
+    done_term, upto = watch.complete_upto.get(node_id, (None, 0))
+    if done_term != term:
+        upto = 0
+    if changed_from is not None and changed_from < upto:
+        upto = changed_from
+    committed = watch.committed
+    log = node.log
+    for index in range(upto + 1, len(committed)):
+        record = committed[index]
+        if record is None:
+            break
+        if record[1] is not None and record[1] >= term:
+            upto = index  # committed in this term or later: this leader need not hold it
+            continue
+        if index > len(log) or log[index - 1][1] != record[0]:
+            held = repr(log[index - 1][1]) if index <= len(log) else "nothing"
+            _note(watch, "leader_completeness",
+                  f"{node_id} leads term {term} at time {now:g} but holds {held} at index {index}, "
+                  f"where {record[2]} applied the committed command {record[0]!r} at time "
+                  f"{record[3]:g} (in term {record[1]})")
+            break
+        upto = index
+    watch.complete_upto[node_id] = (term, upto)
+
+
+def election_safety(sim: Any) -> str | None:
+    """At most one leader is elected in any term, over the whole run (Figure 3, Election Safety).
+
+    Example:
+        >>> from course_lib.sim import Simulation, Node
+        >>> sim = Simulation(seed=1)
+        >>> a, b = sim.add_nodes(Node, ["a", "b"])
+        >>> for n in (a, b):
+        ...     n.role, n.current_term, n.log = "leader", 1, []
+        >>> election_safety(sim)
+        'b is leader of term 1 at time 0, but a was elected leader of term 1 at time 0'
+    """
+    return _update(sim).found.get("election_safety")
+
+
+def log_matching(sim: Any) -> str | None:
+    """Two logs holding an entry with the same index and term are identical up to it (Log Matching)."""
+    return _update(sim).found.get("log_matching")
+
+
+def leader_completeness(sim: Any) -> str | None:
+    """An entry committed (applied by some server) is in the log of every leader of a later term.
+
+    The term an entry was committed in is bounded by the term of the first
+    server that applied it, so the check never blames a leader that may
+    legitimately lack the entry.
+    """
+    return _update(sim).found.get("leader_completeness")
+
+
+def state_machine_safety(sim: Any) -> str | None:
+    """No two servers apply different commands at the same log index (State Machine Safety)."""
+    return _update(sim).found.get("state_machine_safety")
+
+
+#: The four invariants by name.
+INVARIANTS = {
+    "election_safety": election_safety,
+    "log_matching": log_matching,
+    "leader_completeness": leader_completeness,
+    "state_machine_safety": state_machine_safety,
+}
+
+
+def register(sim: Any) -> None:
+    """Check all four Raft invariants after every event of ``sim``."""
+    for name, check in INVARIANTS.items():
+        sim.add_invariant(name, check)

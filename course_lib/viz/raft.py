@@ -1,0 +1,150 @@
+"""Pictures of Raft runs: each server's role and term over time, and logs as rows coloured by term.
+
+Both read only what any Raft node exposes: the ``"role"`` custom events that
+:class:`course_lib.raft.RaftBase`'s verbs record (``role``, ``term``), the
+crash and restart events of the trace, and each node's ``log`` (a list of
+``(term, command)`` pairs) and ``commit_index``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+ROLE_COLORS = {"follower": "#c7d3e0", "candidate": "#f2a33a", "leader": "#2ca02c"}
+_TERM_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+                "#17becf", "#bcbd22", "#7f7f7f"]
+
+
+def term_color(term: int) -> str:
+    """The colour of ``term`` in every Raft picture (terms cycle through ten colours)."""
+    return _TERM_COLORS[(term - 1) % len(_TERM_COLORS)] if term > 0 else "#dddddd"
+
+
+def role_spans(sim: Any) -> dict[Any, list[tuple[float, float, str, int]]]:
+    """Each node's ``(start, end, role, term)`` intervals; role ``"down"`` while crashed.
+
+    Example:
+        >>> from course_lib.sim import Simulation, Node
+        >>> sim = Simulation(seed=1)
+        >>> _ = sim.add_nodes(Node, ["a"])
+        >>> sim.run(until=5)
+        >>> role_spans(sim)
+        {'a': [(0.0, 5, 'follower', 0)]}
+    """
+    end = sim.now
+    current: dict[Any, tuple[float, str, int]] = {n: (0.0, "follower", 0) for n in sim.nodes}
+    spans: dict[Any, list] = {n: [] for n in sim.nodes}
+    for row in sim.trace._rows:
+        time, kind, node = row[0], row[1], row[2]
+        if node not in current:
+            continue
+        if kind == "custom" and row[4] == "role":
+            info = row[6] or {}
+            state = (info.get("role", "follower"), info.get("term", 0))
+        elif kind == "crash":
+            state = ("down", current[node][2])
+        elif kind == "restart":
+            state = ("follower", current[node][2])
+        else:
+            continue
+        t0, role, term = current[node]
+        if time > t0:
+            spans[node].append((t0, time, role, term))
+        current[node] = (time, *state)
+    for node, (t0, role, term) in current.items():
+        if end > t0:
+            spans[node].append((t0, end, role, term))
+    return spans
+
+
+def role_timeline(sim: Any, *, nodes: Sequence[Any] | None = None, ax: Any = None,
+                  title: str | None = None, start: float | None = None, end: float | None = None) -> Any:
+    """Draw one lane per server: its role over time (colour) and its term (number); return the Axes.
+
+    Crashed intervals are black; partitions shade the background, as in
+    :func:`course_lib.viz.space_time`.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    spans = role_spans(sim)
+    nodes = list(nodes) if nodes is not None else list(spans)
+    lo = 0.0 if start is None else float(start)
+    hi = float(sim.now if end is None else end) or 1.0
+    if ax is None:
+        _, ax = plt.subplots(figsize=(11, 0.55 * len(nodes) + 1.4))
+    open_at = None
+    for row in sim.trace._rows:
+        if row[1] == "partition" and open_at is None:
+            open_at = row[0]
+        elif row[1] == "heal" and open_at is not None:
+            ax.axvspan(max(open_at, lo), min(row[0], hi), color="#f4cccc", alpha=0.5, lw=0, zorder=0)
+            open_at = None
+    if open_at is not None and open_at < hi:
+        ax.axvspan(max(open_at, lo), hi, color="#f4cccc", alpha=0.5, lw=0, zorder=0)
+    for lane, node in enumerate(nodes):
+        y = len(nodes) - 1 - lane
+        for t0, t1, role, term in spans.get(node, []):
+            if t1 <= lo or t0 >= hi:
+                continue
+            a, b = max(t0, lo), min(t1, hi)
+            color = "#222222" if role == "down" else ROLE_COLORS.get(role, "#cccccc")
+            ax.broken_barh([(a, b - a)], (y - 0.35, 0.7), facecolors=color, edgecolor="white", lw=0.5)
+            if role != "down" and (b - a) > (hi - lo) / 60:
+                ax.text((a + b) / 2, y, str(term), ha="center", va="center", fontsize=7,
+                        color="white" if role == "leader" else "#333333")
+    ax.set_yticks(range(len(nodes)))
+    ax.set_yticklabels([str(n) for n in reversed(nodes)])
+    ax.set_xlim(lo, hi)
+    ax.set_xlabel("simulated time (numbers: each server's term)")
+    handles = [Patch(color=c, label=r) for r, c in ROLE_COLORS.items()]
+    handles.append(Patch(color="#222222", label="crashed"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def log_rows(nodes: Any, *, ax: Any = None, title: str | None = None, last: int | None = None) -> Any:
+    """Draw each server's log as a row of cells coloured by term; a bar marks its commit index.
+
+    Args:
+        nodes: a Simulation, or a list of nodes.
+        last: draw indices up to this one (default: the longest log).
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    if hasattr(nodes, "nodes") and not isinstance(nodes, (list, tuple)):
+        nodes = list(nodes.nodes.values())
+    nodes = list(nodes)
+    width = max([len(getattr(n, "log", [])) for n in nodes] + [1]) if last is None else last
+    if ax is None:
+        _, ax = plt.subplots(figsize=(min(0.45 * width + 2, 14), 0.5 * len(nodes) + 1))
+    for lane, node in enumerate(nodes):
+        y = len(nodes) - 1 - lane
+        log = list(getattr(node, "log", []))[:width]
+        for i, entry in enumerate(log):
+            term = entry[0]
+            ax.add_patch(Rectangle((i + 0.05, y - 0.4), 0.9, 0.8, color=term_color(term)))
+            if width <= 40:
+                ax.text(i + 0.5, y, str(term), ha="center", va="center", color="white", fontsize=8)
+        commit = getattr(node, "commit_index", 0)
+        if commit:
+            ax.plot([commit, commit], [y - 0.48, y + 0.48], color="black", lw=2)
+        if getattr(node, "crashed", False):
+            ax.text(width + 0.3, y, "crashed", va="center", fontsize=8, color="#666666")
+        elif getattr(node, "role", None) == "leader":
+            ax.text(width + 0.3, y, f"leader, term {node.current_term}", va="center", fontsize=8)
+    ax.set_xlim(0, width + 3)
+    ax.set_ylim(-0.6, len(nodes) - 0.4)
+    ax.set_yticks(range(len(nodes)))
+    ax.set_yticklabels([str(n.id) for n in reversed(nodes)])
+    ax.set_xticks([i + 0.5 for i in range(0, width, max(1, width // 20))])
+    ax.set_xticklabels([str(i + 1) for i in range(0, width, max(1, width // 20))])
+    ax.set_xlabel("log index (colour and number: the entry's term; black bar: commit index)")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    if title:
+        ax.set_title(title)
+    return ax
