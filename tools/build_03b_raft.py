@@ -186,7 +186,7 @@ class SeedElection(Node):
         self.reset_timer()
 
     def on_request_vote(self, msg):
-        if msg.term > self.current_term:
+        if self.current_term < msg.term:  # a newer term: this term's vote is void
             self.current_term, self.voted_for = msg.term, None
         granted = msg.term == self.current_term and self.voted_for in (None, msg.candidate)
         if granted:

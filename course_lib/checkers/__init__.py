@@ -6,6 +6,10 @@
 - :func:`read_your_writes`, :func:`monotonic_reads`,
   :func:`monotonic_writes`, :func:`writes_follow_reads`: session guarantees;
 - :func:`converged`: all replicas hold the same state.
+- Protocol invariants for ``sim.add_invariant`` (see
+  :mod:`course_lib.checkers.invariants`): :func:`atomic_commit`,
+  :func:`at_most_one_leader`, :func:`at_most_one_leader_per_term`,
+  :func:`fenced_writes_monotonic`.
 
 Each returns a result whose ``valid`` is the verdict (truthy only when it is
 True) and whose ``explain()`` says why. :data:`CHECKERS` maps readable names
@@ -19,6 +23,13 @@ Example::
 """
 
 from course_lib.checkers.convergence import ConvergenceResult, converged
+from course_lib.checkers.invariants import (
+    INVARIANTS,
+    at_most_one_leader,
+    at_most_one_leader_per_term,
+    atomic_commit,
+    fenced_writes_monotonic,
+)
 from course_lib.checkers.linearizability import LinearizabilityResult, linearizable
 from course_lib.checkers.models import MODELS, KVModel, Model, RegisterModel
 from course_lib.checkers.sequential import SequentialResult, sequential_consistency
@@ -59,4 +70,9 @@ __all__ = [
     "read_your_writes",
     "sequential_consistency",
     "writes_follow_reads",
+    "INVARIANTS",
+    "at_most_one_leader",
+    "at_most_one_leader_per_term",
+    "atomic_commit",
+    "fenced_writes_monotonic",
 ]
