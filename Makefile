@@ -37,7 +37,7 @@ lab: setup
 
 test: setup
 	$(BIN)/python -m pytest -n 2 --dist loadfile tests notebooks --nbval --nbval-current-env \
-		--nbval-sanitize-with tests/nbval_sanitize.cfg
+		--nbval-sanitize-with tests/nbval_sanitize.cfg --durations=15
 
 # Regenerate exercises/ from solutions/ (maintainers). It would overwrite a learner's answers,
 # so it refuses when exercises/ has uncommitted changes unless FORCE=1.
