@@ -376,16 +376,27 @@ class LabPage:
         cell = handle.locator(
             "xpath=ancestor::div[contains(concat(' ', @class, ' '), ' jp-CodeCell ')]")
         handle.scroll_into_view_if_needed()
-        before_value = handle.get_attribute("aria-valuenow")
+        # The readout shows the value at the slider's precision; aria-valuenow is rounded
+        # to one decimal by the slider library (0.05 and 0.08 both read "0.1").
+        slider = handle.locator(
+            "xpath=ancestor::div[contains(concat(' ', @class, ' '), ' widget-slider ')][1]")
+        readout = slider.locator(".widget-readout")
+
+        def value() -> str:
+            if readout.count():
+                return (readout.first.text_content() or "").strip()
+            return handle.get_attribute("aria-valuenow") or ""
+
+        before_value = value()
         before = self.output_signature(cell)
         self.page.evaluate(_WATCH_BUSY)
         handle.focus()
         for _ in range(presses):
             self.page.keyboard.press("ArrowRight")
-        after_value = handle.get_attribute("aria-valuenow")
         self.page.wait_for_function(
             f"([cell, before]) => ({_OUTPUT_SIGNATURE})(cell) !== before",
             arg=[cell.element_handle(), before], timeout=timeout_ms, polling=250)
+        after_value = value()
         # Let the last update finish before anyone looks for errors or takes a screenshot.
         self.page.wait_for_function(
             "() => window.__courseSawBusy && /\\|\\s*Idle/.test("
