@@ -9,7 +9,7 @@ The node contract (read this before writing a node):
   and return instead.
 * **Only simulated time and seeded randomness.** Read time with
   ``self.clock.now()`` (this node's own, possibly wrong, clock) and draw random
-  numbers from ``self.rng``. Never ``time.time()`` or the global ``random``:
+  numbers from ``self.rng``. Never the wall clock or the global ``random`` module:
   the same seed must give the same run.
 * **Send nothing from ``__init__``.** The constructor sets up state only; start
   timers and send first messages in :meth:`Node.on_start`, which runs when the
