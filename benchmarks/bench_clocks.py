@@ -21,14 +21,12 @@ seconds; the oracle and checks well under the simulation's own cost.
 from __future__ import annotations
 
 import pathlib
-import re
 import sys
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import nbformat  # noqa: E402
 
 from course_lib.causality import HappensBefore  # noqa: E402
 from course_lib.clocks import check_vectors, run_clocks  # noqa: E402
@@ -40,13 +38,9 @@ NAIVE_PREFIX = 1500
 
 def reference_vector_clock() -> type:
     """The reference VectorClock of the chapter 02 exercise (solution markers removed)."""
-    nb = nbformat.read(str(ROOT / "solutions/02_clocks/02_clocks.ipynb"), as_version=4)
-    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "vector_clock"]
-    source = "\n".join(line for line in cell.source.splitlines()
-                       if not re.search(r"### (BEGIN|END) SOLUTION", line))
-    namespace: dict = {}
-    exec(source, namespace)
-    return namespace["VectorClock"]
+    sys.path.insert(0, str(ROOT / "tools"))
+    from reference import load_reference
+    return load_reference("02_clocks", cells=["vector_clock"])["VectorClock"]
 
 
 def naive_pairs_seconds(run, limit: int) -> tuple[float, int]:

@@ -9,15 +9,16 @@ one core (``make test`` runs it on one worker with ``--dist loadfile``).
 from __future__ import annotations
 
 import pathlib
-import re
+import sys
 
-import nbformat
 import pytest
 
 from course_lib.grading import check_scenario
 from course_lib.raft import SCENARIOS
 
-NOTEBOOK = pathlib.Path(__file__).resolve().parent.parent / "solutions" / "03b_raft" / "03b_raft.ipynb"
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tools"))
+from reference import load_reference as load_solution  # noqa: E402  (tools/reference.py)
+
 CELLS = ("setup", "raft", "raft_persistence")
 SEEDS = range(1000, 1050)
 
@@ -35,14 +36,7 @@ CASES = [(name, {}) for name in SCENARIOS] + [
 
 def load_reference() -> dict:
     """Execute the solution notebook's setup and solution cells; return their namespace."""
-    nb = nbformat.read(str(NOTEBOOK), as_version=4)
-    namespace: dict = {}
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") in CELLS:
-            source = "\n".join(line for line in cell.source.splitlines()
-                               if not re.search(r"### (BEGIN|END) (SOLUTION|HIDDEN TESTS)", line))
-            exec(compile(source, f"{NOTEBOOK.name}:{cell.metadata['nbgrader']['grade_id']}", "exec"), namespace)
-    return namespace
+    return load_solution("03b_raft", cells=CELLS)
 
 
 @pytest.fixture(scope="module")

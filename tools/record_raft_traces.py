@@ -21,18 +21,16 @@ from __future__ import annotations
 
 import json
 import pathlib
-import re
 import sys
 
-import nbformat
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from course_lib.raft import RaftCluster  # noqa: E402
+import reference  # noqa: E402  (tools/reference.py, beside this file)
 from course_lib.sim.errors import InvariantViolation  # noqa: E402
 
-NOTEBOOK = ROOT / "solutions" / "03b_raft" / "03b_raft.ipynb"
 OUT = ROOT / "data" / "raft_traces"
 CELLS = ("setup", "raft", "raft_persistence")
 SEED = 2024
@@ -42,14 +40,7 @@ MESSAGES = ("send", "deliver", "drop", "duplicate")          # kept inside a win
 
 def load_reference() -> dict:
     """Execute the solution notebook's setup and solution cells; return their namespace."""
-    nb = nbformat.read(str(NOTEBOOK), as_version=4)
-    namespace: dict = {}
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") in CELLS:
-            source = "\n".join(line for line in cell.source.splitlines()
-                               if not re.search(r"### (BEGIN|END) (SOLUTION|HIDDEN TESTS)", line))
-            exec(compile(source, f"{NOTEBOOK.name}:{cell.metadata['nbgrader']['grade_id']}", "exec"), namespace)
-    return namespace
+    return reference.load_reference("03b_raft", cells=CELLS)
 
 
 def _r(x):
