@@ -878,16 +878,8 @@ def run_workload(replica: type | str, *, seed: int | str, replicas: Sequence[Any
         faults(sim)
     sim.run(until=duration + settle)
 
-    spans, opened = [], None
-    for event in sim.trace:
-        if event.kind == "partition" and opened is None:
-            opened = event.time
-        elif event.kind == "heal" and opened is not None:
-            spans.append((opened, event.time))
-            opened = None
-    if opened is not None:
-        spans.append((opened, sim.now))
-    return RegisterRun(sim, recorder.history, replica_ids, clients, spans, cls.__name__)
+    return RegisterRun(sim, recorder.history, replica_ids, clients,
+                       sim.trace.partition_spans(end=sim.now), cls.__name__)
 
 
 # -- measuring ---------------------------------------------------------------------------------------------

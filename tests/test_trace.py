@@ -242,3 +242,15 @@ def test_reading_the_trace_by_index_iteration_and_events():
     assert trace[0] == Event(1.0, "crash", "a") and trace[-1].info == 1
     assert list(trace) == trace.events and len(trace) == 2
     assert repr(trace) == "<Trace 2 events>"
+
+
+def test_partition_spans_run_from_each_partition_to_the_next_heal():
+    """partition_spans pairs a partition with the next heal; one still open lasts until `end`."""
+    t = Trace()
+    t.record(1.0, "partition", None)
+    t.record(2.0, "partition", None)  # re-partitioning while partitioned extends the same span
+    t.record(3.0, "heal", None)
+    t.record(4.0, "heal", None)       # a heal with nothing open is ignored
+    t.record(5.0, "partition", None)
+    assert t.partition_spans(end=9.0) == [(1.0, 3.0), (5.0, 9.0)]
+    assert Trace().partition_spans(end=1.0) == []

@@ -102,6 +102,22 @@ class Trace:
         """Return the custom events recorded with ``node.record(name, ...)``."""
         return self.filter(kind="custom", type=name)
 
+    def partition_spans(self, end: float) -> list[tuple[float, float]]:
+        """Return ``(start, stop)`` of each partitioned stretch: a partition until the next heal.
+
+        A partition still open at the end of the trace lasts until ``end``.
+        """
+        spans, opened = [], None
+        for row in self._rows:
+            if row[1] == "partition" and opened is None:
+                opened = row[0]
+            elif row[1] == "heal" and opened is not None:
+                spans.append((opened, row[0]))
+                opened = None
+        if opened is not None:
+            spans.append((opened, end))
+        return spans
+
     def summary(self, per: str | None = None) -> dict[str, Any]:
         """Return counts of messages sent, delivered, dropped and duplicated.
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from .spacetime import shade_partitions
+
 _PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
             "#17becf", "#bcbd22", "#d62728", "#7f7f7f"]
 
@@ -57,18 +59,7 @@ def leader_timeline(log: Any, *, nodes: Sequence[Any] | None = None, start: floa
         _, ax = plt.subplots(figsize=(11, 0.55 * len(nodes) + 1.6))
 
     events = sim.trace.events
-    open_at = None
-    spans = []
-    for e in events:  # partitions: shade from each partition to the next heal
-        if e.kind == "partition" and open_at is None:
-            open_at = e.time
-        elif e.kind == "heal" and open_at is not None:
-            spans.append((open_at, e.time))
-            open_at = None
-    if open_at is not None:
-        spans.append((open_at, hi))
-    for a, b in spans:
-        ax.axvspan(max(a, lo), min(b, hi), color="#f4cccc", alpha=0.5, zorder=0, lw=0)
+    spans = shade_partitions(ax, sim.trace, lo, hi)
 
     def stretches(begin_kind: str, end_kind: str, custom: bool) -> list:
         began: dict = {}

@@ -34,6 +34,14 @@ def _label(event: Any) -> str:
     return str(event.type)
 
 
+def shade_partitions(ax: Any, trace: Trace, lo: float, hi: float) -> list[tuple[float, float]]:
+    """Shade the background of ``ax`` wherever the network was partitioned; return the spans."""
+    spans = trace.partition_spans(end=hi)
+    for a, b in spans:
+        ax.axvspan(max(a, lo), min(b, hi), color="#f4cccc", alpha=0.5, zorder=0, lw=0)
+    return spans
+
+
 def space_time(source: Any, *, nodes: Sequence[Any] | None = None, start: float | None = None,
                end: float | None = None, types: Iterable[str] | None = None,
                annotate: Iterable[str] = (), ax: Any = None, title: str | None = None,
@@ -113,19 +121,7 @@ def space_time(source: Any, *, nodes: Sequence[Any] | None = None, start: float 
         return (e_send.node in lane and e_send.peer in lane
                 and (wanted is None or e_send.type in wanted))
 
-    # partitions: shade from each partition to the next heal
-    open_at = None
-    spans = []
-    for e in events:
-        if e.kind == "partition" and open_at is None:
-            open_at = e.time
-        elif e.kind == "heal" and open_at is not None:
-            spans.append((open_at, e.time))
-            open_at = None
-    if open_at is not None:
-        spans.append((open_at, hi))
-    for a, b in spans:
-        ax.axvspan(max(a, lo), min(b, hi), color="#f4cccc", alpha=0.5, zorder=0, lw=0)
+    spans = shade_partitions(ax, trace, lo, hi)
 
     # crashes: hatch the lane between crash and restart
     down: dict[Any, float] = {}
