@@ -14,9 +14,11 @@ from .network import Network
 from .node import Node, Request, Storage, Timer
 from .simulation import Simulation
 from .trace import Event, Trace
+from .validation import InvalidArgument, InvalidArgumentType
 
 __all__ = [
     "Simulation", "Node", "Message", "Timer", "Request", "Storage", "Network", "Nemesis",
     "Trace", "Event", "PhysicalClock", "Constant", "Uniform", "Exponential", "LogNormal",
     "SimulationError", "HandlerError", "NoHandlerError", "InvariantViolation", "EventBudgetExceeded",
+    "InvalidArgument", "InvalidArgumentType",
 ]
