@@ -12,8 +12,8 @@ process. The completion's type says what the client learnt:
 
 The order of events in a history *is* real time: an operation precedes another
 exactly when its completion comes before the other's invocation in the event
-sequence. Event times are simulated times, used for display; they must not
-decrease.
+sequence. Event times are simulated times, used for display; they must be
+finite and must not decrease.
 
 Example::
 
@@ -29,9 +29,13 @@ Example::
 from __future__ import annotations
 
 import math
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Hashable, Iterable, Iterator
+
+from course_lib.sim.validation import InvalidArgument, InvalidArgumentType, check_type
 
 __all__ = [
     "EVENT_TYPES",
@@ -168,8 +172,10 @@ class History:
             :meth:`append`.
 
     Raises:
-        ValueError: If an event is malformed or breaks the one-open-operation
-            rule of its process.
+        InvalidArgument: If an event is malformed or breaks the
+            one-open-operation rule of its process (a ValueError).
+        InvalidArgumentType: If ``events`` is not an iterable of
+            :class:`Event` (also a TypeError).
 
     Example::
 
@@ -185,6 +191,9 @@ class History:
         self._events: list[Event] = []
         # process -> index of its open invoke event
         self._open: dict[Hashable, int] = {}
+        if isinstance(events, (str, bytes)) or not isinstance(events, Iterable):
+            raise InvalidArgumentType(
+                f"events={events!r} must be an iterable of course_lib.history.Event")
         for event in events:
             self.append(event)
 
@@ -194,36 +203,44 @@ class History:
         """Append an event after validating it.
 
         Args:
-            event: The event; its time must not be earlier than the last one.
+            event: The event; its time must be finite and not earlier than
+                the last one's (a negative time is allowed: only order matters).
 
         Returns:
             The event.
 
         Raises:
-            ValueError: If the type is unknown, ``f`` is not a non-empty
-                string, time goes backwards, a process invokes while it has an
-                operation open, or completes an operation it never invoked
-                (or with a different ``f`` or ``key``).
-            TypeError: If ``event`` is not an :class:`Event`.
+            InvalidArgument: If the type is unknown, ``f`` is empty, the time
+                is NaN or infinite or goes backwards, a process invokes while
+                it has an operation open, or completes an operation it never
+                invoked (or with a different ``f`` or ``key``).
+            InvalidArgumentType: If ``event`` is not an :class:`Event`, ``f``
+                is not a string, the time is not a number, or the process or
+                key is not hashable.
         """
         if not isinstance(event, Event):
-            raise TypeError(f"event={event!r} is not a course_lib.history.Event")
+            raise InvalidArgumentType(f"event={event!r} must be a course_lib.history.Event")
         if event.type not in EVENT_TYPES:
-            raise ValueError(f"type={event.type!r} is not one of {', '.join(EVENT_TYPES)}")
-        if not isinstance(event.f, str) or not event.f:
-            raise ValueError(f"f={event.f!r} must be a non-empty string")
-        try:
-            hash(event.process)
-            hash(event.key)
-        except TypeError:
-            raise ValueError(
-                f"process={event.process!r}, key={event.key!r}: both must be hashable"
-            ) from None
-        if not isinstance(event.time, (int, float)) or math.isnan(event.time):
-            raise ValueError(f"time={event.time!r} must be a number")
-        if self._events and event.time < self._events[-1].time:
-            raise ValueError(
-                f"time={event.time!r} is before the previous event's "
+            raise InvalidArgument(f"type={event.type!r} is not one of {', '.join(EVENT_TYPES)}")
+        if not isinstance(event.f, str):
+            raise InvalidArgumentType(f"f={event.f!r} must be a non-empty string")
+        if not event.f:
+            raise InvalidArgument(f"f={event.f!r} must be a non-empty string")
+        for name, value in (("process", event.process), ("key", event.key)):
+            try:
+                hash(value)
+            except TypeError:
+                raise InvalidArgumentType(
+                    f"{name}={value!r} must be hashable, such as an int, a str or a tuple"
+                ) from None
+        time = event.time
+        if isinstance(time, bool) or not isinstance(time, (int, float)):
+            raise InvalidArgumentType(f"time={time!r} must be a number")
+        if not math.isfinite(time):
+            raise InvalidArgument(f"time={time!r} must be a finite number")
+        if self._events and time < self._events[-1].time:
+            raise InvalidArgument(
+                f"time={time!r} is before the previous event's "
                 f"time={self._events[-1].time!r}; events must be appended in time order"
             )
         index = len(self._events)
@@ -231,7 +248,7 @@ class History:
         if event.type == "invoke":
             if open_at is not None:
                 pending = self._events[open_at]
-                raise ValueError(
+                raise InvalidArgument(
                     f"process={event.process!r} invokes {event.f!r} while its "
                     f"{pending.f!r} invoked at time={pending.time!r} is still open; "
                     "a process has at most one operation open at a time"
@@ -239,19 +256,19 @@ class History:
             self._open[event.process] = index
         else:
             if open_at is None:
-                raise ValueError(
+                raise InvalidArgument(
                     f"process={event.process!r} has no open operation for its "
                     f"type={event.type!r} {event.f!r} event at time={event.time!r}: "
                     "every completion needs an earlier invoke"
                 )
             pending = self._events[open_at]
             if event.f != pending.f:
-                raise ValueError(
+                raise InvalidArgument(
                     f"f={event.f!r} of process={event.process!r}'s completion does "
                     f"not match its open invoke of f={pending.f!r}"
                 )
             if event.key != pending.key:
-                raise ValueError(
+                raise InvalidArgument(
                     f"key={event.key!r} of process={event.process!r}'s completion "
                     f"does not match its open invoke of key={pending.key!r}"
                 )
@@ -286,7 +303,7 @@ class History:
             The recorded event.
 
         Raises:
-            ValueError: As :meth:`append`.
+            InvalidArgument: As :meth:`append`.
         """
         return self.append(Event(process, "invoke", f, key, value, self._next_time(time)))
 
@@ -317,7 +334,7 @@ class History:
             The recorded event.
 
         Raises:
-            ValueError: As :meth:`append`.
+            InvalidArgument: As :meth:`append`.
         """
         return self._complete("ok", process, f, key, value, time)
 
@@ -386,112 +403,265 @@ class _Keyword(str):
 
 
 class _EdnError(ValueError):
-    pass
+    """A line that is not valid EDN; load_jepsen adds the file and line."""
 
+
+_EDN_MAX_DEPTH = 100
+"""Deepest nesting of collections in one value; Jepsen's nest a handful of levels."""
 
 _EDN_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "b": "\b", "f": "\f"}
-_EDN_DELIMITERS = set(" \t\r\n,{}[]()\"")
+_EDN_CHARS = {"newline": "\n", "space": " ", "tab": "\t", "return": "\r",
+              "backspace": "\b", "formfeed": "\f"}
+_EDN_SPACE = re.compile(r"(?:[ \t\r\n\f\v,]+|;[^\n]*)*")
+_EDN_SPACE_CHARS = frozenset(" \t\r\n\f\v,;")
+_EDN_TOKEN = re.compile(r"[^ \t\r\n\f\v,{}\[\]()\";]*")
+_EDN_STRING_RUN = re.compile(r'[^"\\]*')
+_EDN_HEX4 = re.compile(r"[0-9a-fA-F]{4}")
+_EDN_INT = re.compile(r"[+-]?[0-9]+N?")
+_EDN_FLOAT = re.compile(r"[+-]?[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?M?")
+_EDN_SYMBOLIC = {"Inf": math.inf, "-Inf": -math.inf, "NaN": math.nan}
+_EDN_CLOSE = {"map": "}", "set": "}", "vector": "]", "list": ")"}
+_NOTHING = object()  # a line holding only comments or discarded forms
+_DISCARD = object()  # a pending "#_": drop the next value
 
 
-def _parse_edn(text: str) -> Any:
-    """Parse one EDN value: maps, vectors, lists, strings, keywords, nil, numbers."""
-    value, pos = _edn_value(text, _edn_skip(text, 0))
-    pos = _edn_skip(text, pos)
-    if pos != len(text):
-        raise _EdnError(f"unexpected {text[pos:pos + 10]!r} after the value")
-    return value
+class _Collection:
+    """A collection being read: its kind, items so far and where it opened."""
+
+    __slots__ = ("kind", "items", "start", "pending")
+
+    def __init__(self, kind: str, start: int) -> None:
+        self.kind = kind
+        self.items: list = []
+        self.start = start
+        self.pending: list = []  # "#_" and "#tag" prefixes waiting for the next value
 
 
-def _edn_skip(text: str, pos: int) -> int:
+def _parse_edn(text: str, pos: int = 0) -> Any:
+    """Parse the EDN value of ``text[pos:]``; return ``_NOTHING`` if it holds only comments.
+
+    Reads maps, vectors, lists, sets (``#{...}``, as frozensets), strings with
+    their escapes (``\\n``, ``\\u00e9``, surrogate pairs), characters,
+    keywords, symbols, nil, booleans, integers, floats and ``##Inf``; a tag
+    (``#inst "..."``, ``#jepsen.history.Op{...}``) is dropped and its value
+    kept; ``#_`` discards the next value; ``;`` starts a comment.
+
+    The reader keeps its own stack instead of recursing, so no input can
+    exhaust Python's; a value nesting deeper than ``_EDN_MAX_DEPTH`` levels
+    is refused, because comparing or printing such a value recurses.
+
+    Raises:
+        _EdnError: Saying what is wrong and at which column of ``text``.
+    """
+    stack = [_Collection("top", pos)]
     n = len(text)
-    while pos < n and (text[pos] in " \t\r\n,"):
-        pos += 1
-    return pos
-
-
-def _edn_value(text: str, pos: int) -> tuple[Any, int]:
-    if pos >= len(text):
-        raise _EdnError("unexpected end of text")
-    c = text[pos]
-    if c == "{":
-        result: dict = {}
-        pos = _edn_skip(text, pos + 1)
-        while pos < len(text) and text[pos] != "}":
-            k, pos = _edn_value(text, pos)
-            v, pos = _edn_value(text, _edn_skip(text, pos))
-            result[k] = v
-            pos = _edn_skip(text, pos)
-        if pos >= len(text):
-            raise _EdnError("map is missing its closing '}'")
-        return result, pos + 1
-    if c in "[(":
-        close = "]" if c == "[" else ")"
-        items = []
-        pos = _edn_skip(text, pos + 1)
-        while pos < len(text) and text[pos] != close:
-            v, pos = _edn_value(text, pos)
-            items.append(v)
-            pos = _edn_skip(text, pos)
-        if pos >= len(text):
-            raise _EdnError(f"vector is missing its closing {close!r}")
-        return tuple(items), pos + 1
-    if c == '"':
-        out = []
-        pos += 1
-        while True:
-            if pos >= len(text):
-                raise _EdnError("string is missing its closing quote")
-            c = text[pos]
-            if c == '"':
-                return "".join(out), pos + 1
-            if c == "\\":
-                if pos + 1 >= len(text):
-                    raise _EdnError("string ends in a backslash")
-                esc = text[pos + 1]
-                if esc == "u":
-                    out.append(chr(int(text[pos + 2:pos + 6], 16)))
-                    pos += 6
-                    continue
-                if esc not in _EDN_ESCAPES:
-                    raise _EdnError(f"unknown escape '\\{esc}' in string")
-                out.append(_EDN_ESCAPES[esc])
+    while True:
+        if pos < n and text[pos] in _EDN_SPACE_CHARS:
+            pos = _EDN_SPACE.match(text, pos).end()
+        if pos >= n:
+            break
+        top = stack[-1]
+        if len(stack) == 1 and top.items and not top.pending:
+            raise _EdnError(f"unexpected {text[pos:pos + 10]!r} after the value "
+                            f"at column {pos + 1}")
+        c = text[pos]
+        if c in "{[(" or (c == "#" and text.startswith("#{", pos)):
+            kind = {"{": "map", "[": "vector", "(": "list", "#": "set"}[c]
+            if len(stack) > _EDN_MAX_DEPTH:
+                raise _EdnError(
+                    f"the value nests collections more than {_EDN_MAX_DEPTH} levels deep "
+                    f"(column {pos + 1}); Jepsen histories nest a few levels, so the line "
+                    "is probably corrupt")
+            stack.append(_Collection(kind, pos))
+            pos += 2 if c == "#" else 1
+            continue
+        if c in "}])":
+            if len(stack) == 1 or c != _EDN_CLOSE[top.kind]:
+                raise _EdnError(f"unexpected {c!r} at column {pos + 1}")
+            if top.pending:
+                raise _EdnError(f"{_edn_prefix(top.pending[-1])} at the end of a "
+                                f"{top.kind} (column {pos + 1}) has no value to apply to")
+            stack.pop()
+            value = _edn_collection(top)
+            top = stack[-1]
+            pos += 1
+        elif c == "#":
+            if text.startswith("#_", pos):
+                top.pending.append(_DISCARD)
                 pos += 2
                 continue
-            out.append(c)
-            pos += 1
-    end = pos
-    while end < len(text) and text[end] not in _EDN_DELIMITERS:
-        end += 1
-    token = text[pos:end]
+            if text.startswith("##", pos):
+                end = _EDN_TOKEN.match(text, pos + 2).end()
+                name = text[pos + 2:end]
+                if name not in _EDN_SYMBOLIC:
+                    raise _EdnError(f"unknown symbolic value '##{name}' at column {pos + 1}; "
+                                    "EDN has ##Inf, ##-Inf and ##NaN")
+                value, pos = _EDN_SYMBOLIC[name], end
+            else:
+                end = _EDN_TOKEN.match(text, pos + 1).end()
+                tag = text[pos + 1:end]
+                if not tag or not (tag[0].isalpha()):
+                    raise _EdnError(f"unexpected {text[pos:pos + 10]!r} at column {pos + 1}: "
+                                    "'#' starts a set '#{', a discard '#_' or a tag '#inst'")
+                top.pending.append(tag)
+                pos = end
+                continue
+        elif c == '"':
+            value, pos = _edn_string(text, pos)
+        elif c == "\\":
+            value, pos = _edn_char(text, pos)
+        else:
+            end = _EDN_TOKEN.match(text, pos).end()
+            value = _edn_atom(text[pos:end], pos)
+            pos = end
+        # A value is complete: apply the prefixes waiting for it, innermost first.
+        while top.pending:
+            if top.pending.pop() is _DISCARD:
+                break
+        else:
+            top.items.append(value)
+    if len(stack) > 1:
+        unclosed = stack[-1]
+        raise _EdnError(f"the {unclosed.kind} opened at column {unclosed.start + 1} is "
+                        f"missing its closing {_EDN_CLOSE[unclosed.kind]!r} (truncated?)")
+    top = stack[0]
+    if top.pending:
+        raise _EdnError(f"{_edn_prefix(top.pending[-1])} has no value after it")
+    return top.items[0] if top.items else _NOTHING
+
+
+def _edn_prefix(prefix: Any) -> str:
+    return "'#_'" if prefix is _DISCARD else f"the tag '#{prefix}'"
+
+
+def _edn_collection(collection: _Collection) -> Any:
+    """Build the Python value of a closed collection."""
+    items = collection.items
+    where = f"the {collection.kind} opened at column {collection.start + 1}"
+    if collection.kind in ("vector", "list"):
+        return tuple(items)
+    if collection.kind == "set":
+        result: set = set()
+        for item in items:
+            try:
+                if item in result:
+                    raise _EdnError(f"{where} holds {_short(item)} twice")
+                result.add(item)
+            except TypeError:
+                raise _EdnError(f"{where} holds {_short(item)}, which is not hashable "
+                                "(a map or a set cannot be a set element)") from None
+        return frozenset(result)
+    if len(items) % 2:
+        raise _EdnError(f"{where} has the key {_short(items[-1])} without a value")
+    mapping: dict = {}
+    for k in range(0, len(items), 2):
+        key = items[k]
+        try:
+            if key in mapping:
+                raise _EdnError(f"{where} has the key {_short(key)} twice")
+            mapping[key] = items[k + 1]
+        except TypeError:
+            raise _EdnError(f"{where} has the key {_short(key)}, which is not hashable "
+                            "(a map cannot be a map key)") from None
+    return mapping
+
+
+def _short(value: Any) -> str:
+    text = repr(_plain(value))
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _edn_string(text: str, pos: int) -> tuple[str, int]:
+    """Read the string starting at the quote at ``pos``; return it and the position after."""
+    start = pos
+    out = []
+    pos += 1
+    n = len(text)
+    while True:
+        end = _EDN_STRING_RUN.match(text, pos).end()
+        out.append(text[pos:end])
+        pos = end
+        if pos >= n:
+            raise _EdnError(f"the string opened at column {start + 1} is missing its "
+                            "closing quote (truncated?)")
+        if text[pos] == '"':
+            return "".join(out), pos + 1
+        # a backslash
+        esc = text[pos + 1:pos + 2]
+        if esc == "u":
+            code, pos = _edn_unicode(text, pos)
+            out.append(code)
+        elif esc in _EDN_ESCAPES and esc:
+            out.append(_EDN_ESCAPES[esc])
+            pos += 2
+        elif not esc:
+            raise _EdnError(f"the string opened at column {start + 1} ends in a backslash")
+        else:
+            raise _EdnError(f"unknown escape '\\{esc}' at column {pos + 1}; strings "
+                            "escape \\n \\t \\r \\b \\f \\\" \\\\ and \\uXXXX")
+
+
+def _edn_unicode(text: str, pos: int) -> tuple[str, int]:
+    """Read ``\\uXXXX`` at ``pos`` (joining a UTF-16 surrogate pair); return the char and end."""
+    if not _EDN_HEX4.match(text, pos + 2):
+        raise _EdnError(f"the escape {text[pos:pos + 6]!r} at column {pos + 1} needs "
+                        "four hex digits, as in \\u00e9")
+    code = int(text[pos + 2:pos + 6], 16)
+    if 0xD800 <= code <= 0xDBFF and text.startswith("\\u", pos + 6) \
+            and _EDN_HEX4.match(text, pos + 8):
+        low = int(text[pos + 8:pos + 12], 16)
+        if 0xDC00 <= low <= 0xDFFF:
+            return chr(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)), pos + 12
+    if 0xD800 <= code <= 0xDFFF:
+        raise _EdnError(f"the escape {text[pos:pos + 6]!r} at column {pos + 1} is half of "
+                        "a UTF-16 surrogate pair without its other half")
+    return chr(code), pos + 6
+
+
+def _edn_char(text: str, pos: int) -> tuple[str, int]:
+    """Read a character literal such as ``\\a``, ``\\space`` or ``\\u00e9``."""
+    if text.startswith("\\u", pos) and _EDN_HEX4.match(text, pos + 2):
+        return _edn_unicode(text, pos)
+    if pos + 1 >= len(text):
+        raise _EdnError(f"a backslash ends the line at column {pos + 1}")
+    end = _EDN_TOKEN.match(text, pos + 2).end()
+    name = text[pos + 1:end]
+    if len(name) == 1:
+        return name, end
+    if name in _EDN_CHARS:
+        return _EDN_CHARS[name], end
+    raise _EdnError(f"unknown character '\\{name}' at column {pos + 1}")
+
+
+def _edn_atom(token: str, pos: int) -> Any:
+    """Return the value of a keyword, nil, boolean, number or symbol token."""
     if not token:
-        raise _EdnError(f"unexpected {text[pos]!r}")
+        raise _EdnError(f"unexpected character at column {pos + 1}")
     if token[0] == ":":
         if len(token) == 1:
-            raise _EdnError("empty keyword ':'")
-        return _Keyword(token[1:]), end
+            raise _EdnError(f"empty keyword ':' at column {pos + 1}")
+        return _Keyword(token[1:])
     if token == "nil":
-        return None, end
+        return None
     if token == "true":
-        return True, end
+        return True
     if token == "false":
-        return False, end
-    try:
-        return int(token.rstrip("N")), end
-    except ValueError:
-        pass
-    try:
-        return float(token.rstrip("M")), end
-    except ValueError:
-        pass
-    return token, end  # a symbol; keep its name
+        return False
+    if _EDN_INT.fullmatch(token):
+        return int(token.rstrip("N"))
+    if _EDN_FLOAT.fullmatch(token):
+        return float(token.rstrip("M"))
+    return token  # a symbol; keep its name
 
 
 def _plain(value: Any) -> Any:
-    """Turn parsed EDN into plain Python: keywords to str, vectors to tuples."""
+    """Turn parsed EDN into plain Python: keywords to str (vectors are already tuples)."""
     if isinstance(value, _Keyword):
         return str(value)
     if isinstance(value, tuple):
         return tuple(_plain(v) for v in value)
+    if isinstance(value, frozenset):
+        return frozenset(_plain(v) for v in value)
     if isinstance(value, dict):
         return {_plain(k): _plain(v) for k, v in value.items()}
     return value
@@ -502,51 +672,78 @@ def _event_from_fields(process, type_, f, key, value, time, where: str) -> Event
     if isinstance(process, _Keyword) or process is None:
         return None  # the nemesis (or another non-client) is not a client
     if not isinstance(type_, _Keyword) or type_ not in EVENT_TYPES:
-        raise ValueError(f"{where}: type={_plain(type_)!r} is not one of "
-                         f":{', :'.join(EVENT_TYPES)}")
-    if not isinstance(f, str):
-        raise ValueError(f"{where}: f={f!r} must be a keyword such as :read")
+        raise InvalidArgument(f"{where}: type={_plain(type_)!r} is not one of "
+                              f":{', :'.join(EVENT_TYPES)}")
+    if not isinstance(f, str) or not f:
+        raise InvalidArgument(f"{where}: f={_plain(f)!r} must be a keyword such as :read")
     type_ = str(type_)
     # Jepsen's old register tests log a timed-out operation as
     # ":fail ... :timed-out"; a timeout says nothing about whether it happened.
     if type_ == "fail" and isinstance(value, _Keyword) and value == "timed-out":
         type_ = "info"
-    return Event(process, type_, str(f), _plain(key), _plain(value), float(time))
+    return Event(_plain(process), type_, str(f), _plain(key), _plain(value), float(time))
 
 
-def load_jepsen(path: str | Path) -> History:
+def load_jepsen(path: str | os.PathLike) -> History:
     """Load a Jepsen history file, detecting its format.
 
     Two formats are understood:
 
     - EDN maps, one per line:
-      ``{:process 0, :type :invoke, :f :append, :key "0", :value "x 0 0 y"}``;
-    - ``jepsen.util`` log lines of a single register, tab-separated after the
-      ``" - "``: ``INFO  jepsen.util - 3<TAB>:ok<TAB>:read<TAB>4``. Other log
-      lines are skipped.
+      ``{:process 0, :type :invoke, :f :append, :key "0", :value "x 0 0 y"}``
+      (a tagged map such as ``#jepsen.history.Op{...}`` is read as the map);
+    - ``jepsen.util`` log lines of a single register:
+      ``INFO  jepsen.util - 3 :ok :read 4``, with any whitespace (tabs or
+      spaces, as in porcupine's etcd logs) between the process, the type, the
+      function and the value. Lines without ``jepsen.util -`` followed by a
+      process (an integer, or a keyword for the nemesis) are skipped.
 
-    Events of the nemesis (a keyword process such as ``:nemesis``) are
-    skipped. A ``:fail`` whose value is ``:timed-out`` is read as ``info``
-    (indeterminate). Vectors become tuples and keywords plain strings. An
-    event's time is its line number (from 0).
+    The format is that of the first line holding something: EDN if it starts
+    with ``{`` or ``#``, log lines otherwise. Events of the nemesis (a keyword
+    process such as ``:nemesis``) are skipped. A ``:fail`` whose value is
+    ``:timed-out`` is read as ``info`` (indeterminate). An invocation without
+    a completion is kept: it becomes an indeterminate operation with
+    ``status=None``, which may have taken effect or not (see
+    :class:`History`). Vectors and lists become tuples, sets frozensets and
+    keywords plain strings. An event's time is its line number (from 0); a
+    ``:time`` field is ignored.
 
     Args:
-        path: The file.
+        path: The file (a str or a :class:`pathlib.Path`).
 
     Returns:
-        The history.
+        The history; never empty.
 
     Raises:
-        FileNotFoundError: If the file does not exist.
-        ValueError: If a line cannot be parsed (naming the file and line) or the
-            events break the rules of :class:`History`.
+        FileNotFoundError: If the file does not exist (other OSErrors pass
+            through too).
+        InvalidArgument: If the file is empty or blank, is not UTF-8 text, holds
+            no client event, a line cannot be parsed (naming the file and
+            line), or the events break the rules of :class:`History`. It is a
+            ValueError.
+        InvalidArgumentType: If ``path`` is not a str or a path.
+
+    Example::
+
+        >>> h = load_jepsen(bundled_history_path("c01-ok"))
+        >>> h[0].type, h[0].f
+        ('invoke', 'append')
     """
+    check_type("path", path, (str, os.PathLike), "a file path (a str or a pathlib.Path)")
     path = Path(path)
-    lines = path.read_text(encoding="utf-8").splitlines()
-    first = next((line for line in lines if line.strip()), None)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidArgument(
+            f"{path} is not UTF-8 text (byte {exc.start} is {exc.object[exc.start]:#04x}); "
+            "is it compressed or binary? load_jepsen reads text files") from None
+    lines = text.splitlines()
+    first = next((line.strip() for line in lines
+                  if line.strip() and not line.lstrip().startswith(";")), None)
     if first is None:
-        return History()
-    is_log = not first.lstrip().startswith("{")
+        raise InvalidArgument(f"{path} is empty{'' if not text else ' (only blank lines)'}: "
+                              "a history file holds at least one event")
+    is_log = not first.startswith(("{", "#"))
     history = History()
     for number, line in enumerate(lines):
         where = f"{path}:{number + 1}"
@@ -558,45 +755,60 @@ def load_jepsen(path: str | Path) -> History:
             else:
                 event = _parse_map_line(line, number, where)
         except _EdnError as exc:
-            raise ValueError(f"{where}: cannot parse {line.strip()[:80]!r}: {exc}") from None
+            raise InvalidArgument(f"{where}: cannot parse {line.strip()[:80]!r}: {exc}") from None
         if event is None:
             continue
         try:
             history.append(event)
-        except ValueError as exc:
-            raise ValueError(f"{where}: {exc}") from None
-    if is_log and len(history) == 0:
-        raise ValueError(f"path={str(path)!r} has no EDN map lines and no "
-                         "'jepsen.util - ' log lines")
+        except InvalidArgument as exc:
+            raise type(exc)(f"{where}: {exc}") from None
+    if len(history) == 0:
+        if is_log:
+            raise InvalidArgument(f"path={str(path)!r} has no EDN map lines and no "
+                                  "'jepsen.util - ' log lines of a client process")
+        raise InvalidArgument(f"path={str(path)!r} has no events of a client process "
+                              "(only the nemesis's, or comments)")
     return history
 
 
 def _parse_map_line(line: str, number: int, where: str) -> Event | None:
-    data = _parse_edn(line.strip())
+    data = _parse_edn(line)
+    if data is _NOTHING:
+        return None  # a comment
     if not isinstance(data, dict):
-        raise ValueError(f"{where}: expected an EDN map, got {line.strip()[:80]!r}")
+        raise InvalidArgument(f"{where}: expected an EDN map, got {line.strip()[:80]!r}")
     fields = {str(k): v for k, v in data.items() if isinstance(k, _Keyword)}
     for name in ("process", "type", "f"):
         if name not in fields:
-            raise ValueError(f"{where}: the map has no :{name}")
+            raise InvalidArgument(f"{where}: the map has no :{name}")
     return _event_from_fields(fields["process"], fields["type"], fields["f"],
                               fields.get("key"), fields.get("value"), number, where)
 
 
+_LOG_MARKER = re.compile(r"jepsen\.util\s+-\s+")
+_LOG_PROCESS = re.compile(r"[+-]?[0-9]+|:\S+|nil")
+
+
 def _parse_log_line(line: str, number: int, where: str) -> Event | None:
-    marker = "jepsen.util - "
-    at = line.find(marker)
-    if at < 0:
+    found = _LOG_MARKER.search(line)
+    if found is None:
         return None  # some other log line
-    fields = line[at + len(marker):].rstrip("\r\n").split("\t")
-    if len(fields) < 3:
-        raise ValueError(f"{where}: expected 'process<TAB>type<TAB>f<TAB>value' "
-                         f"after {marker!r}, got {line.strip()[:80]!r}")
+    rest = line[found.end():]
+    fields = rest.split(None, 3)
+    if not fields or not _LOG_PROCESS.fullmatch(fields[0]):
+        return None  # a jepsen.util message that is not an operation
     process = _parse_edn(fields[0])
+    if isinstance(process, _Keyword) or process is None:
+        return None  # the nemesis: its values are no client's business
+    if len(fields) < 3:
+        raise InvalidArgument(f"{where}: expected 'process type f value' (separated by tabs "
+                              f"or spaces) after 'jepsen.util - ', got {line.strip()[:80]!r}")
     type_ = _parse_edn(fields[1])
     f = _parse_edn(fields[2])
-    value = _parse_edn("\t".join(fields[3:])) if len(fields) > 3 else None
-    return _event_from_fields(process, type_, f, None, value, number, where)
+    # Parse the value in place, so that errors give columns of the line.
+    value = _parse_edn(line, len(line) - len(fields[3])) if len(fields) > 3 else None
+    return _event_from_fields(process, type_, f, None, None if value is _NOTHING else value,
+                              number, where)
 
 
 # -- bundled data -----------------------------------------------------------
@@ -619,7 +831,9 @@ def bundled_history_path(name: str) -> Path:
     Raises:
         FileNotFoundError: If the repository's data directory cannot be found
             (for example when course_lib is installed outside a clone).
-        ValueError: If there is no history called ``name``.
+        InvalidArgument: If there is no history called ``name``, or ``name``
+            is a path rather than a file name.
+        InvalidArgumentType: If ``name`` is not a str.
 
     Example::
 
@@ -627,6 +841,10 @@ def bundled_history_path(name: str) -> Path:
         >>> len(h)
         116
     """
+    check_type("name", name, str, "a history name such as 'c10-ok'")
+    if "/" in name or "\\" in name or name.startswith("."):
+        raise InvalidArgument(f"name={name!r} must be a history name such as 'c10-ok', "
+                              "not a path")
     root = Path(__file__).resolve().parent.parent
     directory = root / _BUNDLED_DIR
     if not directory.is_dir():
@@ -636,8 +854,8 @@ def bundled_history_path(name: str) -> Path:
         )
     filename = name if name.endswith(".txt") else f"{name}.txt"
     path = directory / filename
-    if not path.is_file():
+    if not name or not path.is_file():
         available = sorted(p.stem for p in directory.glob("*.txt"))
-        raise ValueError(f"name={name!r} is not a bundled history; "
-                         f"available: {', '.join(available)}")
+        raise InvalidArgument(f"name={name!r} is not a bundled history; "
+                              f"available: {', '.join(available)}")
     return path

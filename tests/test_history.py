@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from course_lib import history as history_module
+from course_lib.checkers import linearizable
 from course_lib.history import Event, History, bundled_history_path, load_jepsen
 
 DATA = Path(__file__).parent / "data"
@@ -192,3 +193,82 @@ def test_bundled_history_path_without_repository_data_is_a_clear_error(monkeypat
     monkeypatch.setattr(history_module, "_BUNDLED_DIR", Path("no-such-dir"))
     with pytest.raises(FileNotFoundError, match="no-such-dir"):
         bundled_history_path("c01-ok")
+
+
+def test_load_porcupine_etcd_log_with_spaces_between_fields():
+    """Log fields may be separated by any whitespace, as in porcupine's etcd_101/102 logs."""
+    h = load_jepsen(DATA / "etcd_102.log")  # spaces, not tabs, between fields
+    ops = h.operations()
+    assert len(h) == 146 and len(ops) == 73
+    first = ops[0]
+    assert (first.process, first.f, first.value, first.output, first.status) == \
+        (0, "read", None, None, "ok")
+    cas = next(op for op in ops if op.f == "cas" and op.status == "ok")
+    assert cas.value == (1, 4)
+    assert sum(op.status == "info" for op in ops) > 0  # ':fail :read :timed-out' and ':info'
+    assert linearizable(h, "register").valid is True  # porcupine's verdict for etcd_102
+
+
+def test_tab_and_space_separated_logs_load_the_same(tmp_path):
+    """Replacing the tabs of a log by runs of spaces changes nothing in the history."""
+    spaced = tmp_path / "register-ok-spaces.log"
+    spaced.write_text((DATA / "register-ok.log").read_text().replace("\t", "   "))
+    tabbed = load_jepsen(DATA / "register-ok.log")
+    assert list(load_jepsen(spaced)) == list(tabbed)
+
+
+def test_empty_or_blank_file_is_an_error_naming_it(tmp_path):
+    """An empty or blank file is not an empty history: it is an error naming the file."""
+    for text in ("", "\n \n\t\n"):
+        path = tmp_path / "empty.edn"
+        path.write_text(text)
+        with pytest.raises(ValueError, match=r"empty.edn is empty"):
+            load_jepsen(path)
+
+
+def test_edn_sets_unicode_escapes_and_errors_name_file_and_line(tmp_path):
+    """The EDN reader reads #{...} sets and \\u escapes; a bad escape names file and line."""
+    path = tmp_path / "h.edn"
+    path.write_text('{:process 0, :type :invoke, :f :add, :key "caf\\u00e9", :value #{1 [2 3]}}\n')
+    event, = load_jepsen(path)
+    assert event.key == "café" and event.value == frozenset({1, (2, 3)})
+    path.write_text('{:process 0, :type :invoke, :f :read}\n'
+                    '{:process 0, :type :ok, :f :read, :value "\\u00g9"}\n')
+    with pytest.raises(ValueError, match=r"h.edn:2: .*four hex digits"):
+        load_jepsen(path)
+
+
+def test_deep_nesting_is_a_named_error_not_a_recursion_error(tmp_path):
+    """10,000 nested vectors give an error naming file, line and the depth limit; 50 levels load."""
+    path = tmp_path / "deep.edn"
+    path.write_text("{:process 0, :type :invoke, :f :write, :value "
+                    + "[" * 10_000 + "]" * 10_000 + "}\n")
+    with pytest.raises(ValueError, match=r"deep.edn:1: .*more than 100 levels deep"):
+        load_jepsen(path)
+    path.write_text("{:process 0, :type :invoke, :f :write, :value " + "[" * 50 + "]" * 50 + "}\n")
+    value = load_jepsen(path)[0].value
+    for _ in range(49):
+        value, = value
+    assert value == ()
+
+
+def test_long_history_loads(tmp_path):
+    """A history of 40,000 events loads, one operation per invoke/ok pair."""
+    path = tmp_path / "long.edn"
+    with path.open("w") as out:
+        for i in range(20_000):
+            out.write(f'{{:process {i % 7}, :type :invoke, :f :append, :key "k", :value "{i}"}}\n')
+            out.write(f'{{:process {i % 7}, :type :ok, :f :append, :key "k", :value "{i}"}}\n')
+    h = load_jepsen(path)
+    assert len(h) == 40_000 and len(h.operations()) == 20_000
+
+
+def test_invocation_without_completion_loads_as_indeterminate(tmp_path):
+    """A process that invokes and never completes leaves an indeterminate operation."""
+    path = tmp_path / "h.edn"
+    path.write_text("{:process 0, :type :invoke, :f :write, :value 1}\n"
+                    "{:process 1, :type :invoke, :f :read, :value nil}\n"
+                    "{:process 1, :type :ok, :f :read, :value 1}\n")
+    write, read = load_jepsen(path).operations()
+    assert write.status is None and write.indeterminate and write.deadline == math.inf
+    assert read.status == "ok" and read.output == 1
