@@ -5,9 +5,15 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+KERNEL := $(VENV)/share/jupyter/kernels/python3/kernel.json
 # nbgrader runs helper programs (alembic) by name: the venv's bin must come first.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# Every course kernel runs with hash seed 0, so that iterating a set or dict of strings (node
+# ids) goes in the same order in every kernel and a replayed failure fails again. Recipes and
+# the kernels they start inherit it (nbval's kernels in `make test` read no kernelspec); the
+# venv's kernelspec (below) and nbgrader_config.py set it too, for kernels started without make.
+export PYTHONHASHSEED := 0
 ASSIGNMENTS = $(notdir $(wildcard solutions/*))
 
 .PHONY: help setup lab test test-fast exercises check bench clean
@@ -27,7 +33,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/jupyter labextension disable --level=sys_prefix "@jupyterlab/apputils-extension:announcements" >/dev/null 2>&1
 	@touch $@
 
+# The venv's python3 kernel (used by JupyterLab however it is started, and by nbgrader) sets
+# PYTHONHASHSEED=0 itself. Checked on every setup: reinstalling ipykernel rewrites kernel.json.
 setup: $(STAMP)
+	@grep -q '"PYTHONHASHSEED": "0"' $(KERNEL) 2>/dev/null || $(BIN)/python -m ipykernel install \
+		--sys-prefix --name python3 --display-name "Python 3 (ipykernel)" --env PYTHONHASHSEED 0 >/dev/null
 
 # jupyter_server refuses to run as root without being told (containers, CI machines).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--ServerApp.allow_root=True)

@@ -37,6 +37,12 @@ c.Execute.timeout = 120
 c.Execute.interrupt_on_timeout = True
 # A kernel that dies while starting on a busy machine is retried, not graded as zero.
 c.Execute.execute_retries = 2
+# Every kernel runs with hash seed 0, so a learner's `for p in set(self.peers)` visits the
+# peers in the same order when graded as in the learner's kernel, and a replayed failure fails
+# again. Kernels inherit the environment of the nbgrader process (jupyter_client copies
+# os.environ), which this file configures before any kernel starts: this holds for
+# `nbgrader autograde` or `validate` run by hand, with any `python3` kernelspec.
+os.environ["PYTHONHASHSEED"] = "0"
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
 

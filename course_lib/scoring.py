@@ -14,6 +14,7 @@ Example (from a shell)::
 from __future__ import annotations
 
 import copy
+import os
 import pathlib
 import sys
 from dataclasses import dataclass, field
@@ -138,7 +139,9 @@ def score_notebook(path: str | pathlib.Path, *, nb: Any = None, timeout: int = 1
                                 interrupt_on_timeout=True,
                                 resources={"metadata": {"path": str(path.parent.resolve())}})
         try:
-            client.execute()
+            # Hash seed 0, as nbgrader_config.py gives the autograder's kernels: sets of
+            # strings iterate in the same order here, when graded and in the course's kernel.
+            client.execute(env={**os.environ, "PYTHONHASHSEED": "0"})
             break
         except RuntimeError:
             # A kernel that dies while starting (ports raced by parallel runs on a busy
