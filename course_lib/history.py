@@ -44,6 +44,7 @@ __all__ = [
     "Operation",
     "bundled_history_path",
     "load_jepsen",
+    "operations_of",
 ]
 
 EVENT_TYPES = ("invoke", "ok", "fail", "info")
@@ -393,6 +394,49 @@ class History:
                                    e.value, call.call_time, e.time, e.type,
                                    call.call_index, index)
         return ops
+
+
+def operations_of(history: History | Iterable[Operation]) -> list[Operation]:
+    """Return the operations of a History, or check and list given operations.
+
+    Checkers take a History or its operations (for example one key's); this
+    is their one check of that argument.
+
+    Args:
+        history: A :class:`History`, or an iterable of :class:`Operation`,
+            each at most once.
+
+    Returns:
+        The operations, in the order given.
+
+    Raises:
+        InvalidArgumentType: If ``history`` is neither, or holds something
+            that is not an Operation (also a TypeError).
+        InvalidArgument: If it holds an operation twice (a ValueError).
+
+    Example::
+
+        >>> h = History()
+        >>> _ = h.invoke(0, "read"); _ = h.ok(0, value=None)
+        >>> [str(op) for op in operations_of(h)]
+        ['p0 read() -> None']
+    """
+    if isinstance(history, History):
+        return history.operations()
+    if isinstance(history, (str, bytes)) or not isinstance(history, Iterable):
+        raise InvalidArgumentType(
+            f"history={history!r} must be a course_lib.history.History or its operations")
+    ops = list(history)
+    ids: set[int] = set()  # membership only
+    for op in ops:
+        if not isinstance(op, Operation):
+            raise InvalidArgumentType(f"history contains {op!r}, which is not an Operation")
+        if op.id in ids:
+            raise InvalidArgument(
+                f"history holds the operation with id={op.id} ({op}) twice; pass each "
+                "operation once")
+        ids.add(op.id)
+    return ops
 
 
 # -- loading Jepsen files ---------------------------------------------------

@@ -91,7 +91,7 @@ def test_too_many_operations_is_a_clear_error():
     h = one_at_a_time(*[(0, "write", None, v) for v in range(5)])
     with pytest.raises(ValueError, match="max_ops=4"):
         sequential_consistency(h, "register", max_ops=4)
-    with pytest.raises(ValueError, match="max_ops=0 must be a positive integer"):
+    with pytest.raises(ValueError, match="max_ops=0 must be an int >= 1"):
         sequential_consistency(h, "register", max_ops=0)
 
 
@@ -152,3 +152,49 @@ def test_agrees_with_brute_force_and_is_weaker_than_linearizability(h):
     assert verdict is brute_force_sc(h, RegisterModel())
     if linearizable(h, "register").valid:
         assert verdict is True
+
+
+def test_long_histories_do_not_overflow_the_stack():
+    """The search keeps its own stack: 1,500 operations are checked without RecursionError."""
+    h = History()
+    for i in range(500):
+        for p in range(3):
+            h.invoke(p, "write", key=p, value=i)
+            h.ok(p)
+            h.invoke(p, "read", key=p)
+            h.ok(p, value=i)
+    assert len(h.operations()) == 3_000
+    ops = h.operations()[:1_500]
+    result = sequential_consistency(ops, "register", max_ops=2_000)
+    assert result.valid is True and len(result.order) == 1_500
+    # One process whose last read is stale: the search goes 1,499 deep, then fails.
+    one = one_at_a_time(*[(0, "write", None, v) for v in range(1_499)], (0, "read", None, 0))
+    result = sequential_consistency(one, "register", max_ops=2_000)
+    assert result.valid is False and len(result.longest) == 1_499
+
+
+def test_a_hard_search_stops_at_its_budget_with_an_unknown_verdict():
+    """The search counts model steps; past the budget the verdict is None and names the budget."""
+    h = History()
+    for p in range(19):  # 19 concurrent writers and an impossible read: millions of orders
+        h.invoke(p, "write", value=p)
+        h.ok(p)
+    h.invoke(19, "read")
+    h.ok(19, value=99)
+    result = sequential_consistency(h, "register", budget=50_000)
+    assert result.valid is None and not result
+    assert "budget=50000" in result.reason and "pass a larger budget" in result.reason
+    assert result.steps == 50_000
+    assert "Longest legal interleaving" in result.explain()
+    small = one_at_a_time(*[(p, "write", None, p) for p in range(4)], (9, "read", None, 99))
+    needed = sequential_consistency(small, "register").steps
+    assert sequential_consistency(small, "register", budget=needed).valid is False
+    assert sequential_consistency(small, "register", budget=needed - 1).valid is None
+
+
+def test_budget_is_a_positive_integer():
+    """budget is validated like max_ops, with its value in the message."""
+    h = one_at_a_time((0, "write", None, 1))
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match=f"budget={bad!r}"):
+            sequential_consistency(h, "register", budget=bad)

@@ -39,6 +39,7 @@ from __future__ import annotations
 from typing import Any, Hashable, Iterable, Protocol, runtime_checkable
 
 from course_lib.history import Operation
+from course_lib.sim.validation import InvalidArgument, InvalidArgumentType
 
 __all__ = ["KVModel", "Model", "RegisterModel", "resolve_model", "MODELS"]
 
@@ -86,8 +87,8 @@ class RegisterModel:
         """Apply ``op`` to ``state``.
 
         Raises:
-            ValueError: If ``op.f`` is not a register operation or a cas value
-                is not a pair.
+            InvalidArgument: If ``op.f`` is not a register operation or a cas
+                value is not a pair (a ValueError).
         """
         f = op.f
         if f == "read":
@@ -98,12 +99,13 @@ class RegisterModel:
             try:
                 old, new = op.value
             except (TypeError, ValueError):
-                raise ValueError(f"value={op.value!r} of {op} must be a pair [old, new]") from None
+                raise InvalidArgument(
+                    f"value={op.value!r} of {op} must be a pair [old, new]") from None
             # An indeterminate cas that did not swap is the same as one that
             # never happened, so when it happens it must swap.
             return state == old, new
-        raise ValueError(f"f={f!r} of {op} is not a register operation "
-                         f"({', '.join(self.functions)})")
+        raise InvalidArgument(f"f={f!r} of {op} is not a register operation "
+                              f"({', '.join(self.functions)})")
 
     def _compile(self, op: Operation) -> tuple | None:
         # The search's inline form of step (see linearizability._PartitionSearch);
@@ -154,7 +156,9 @@ class KVModel:
         """Apply ``op`` to ``state``.
 
         Raises:
-            ValueError: If ``op.f`` is not a key-value operation.
+            InvalidArgument: If ``op.f`` is not a key-value operation, or an
+                append's value cannot be appended to the key's string (a
+                ValueError).
         """
         f = op.f
         if f == "get":
@@ -165,9 +169,14 @@ class KVModel:
         if f == "put":
             return True, op.value
         if f == "append":
-            return True, state + op.value
-        raise ValueError(f"f={f!r} of {op} is not a key-value operation "
-                         f"({', '.join(self.functions)})")
+            try:
+                return True, state + op.value
+            except TypeError:
+                raise InvalidArgument(
+                    f"value={op.value!r} of {op} cannot be appended to the value "
+                    f"{state!r}: the kv model appends strings") from None
+        raise InvalidArgument(f"f={f!r} of {op} is not a key-value operation "
+                              f"({', '.join(self.functions)})")
 
     def _compile(self, op: Operation) -> tuple | None:
         # The search's inline form of step (see linearizability._PartitionSearch).
@@ -205,18 +214,26 @@ def resolve_model(model: Any) -> Any:
     """Return a model object for a name in :data:`MODELS` or a model object.
 
     Raises:
-        ValueError: If ``model`` is an unknown name.
-        TypeError: If ``model`` lacks callable ``init`` and ``step``.
+        InvalidArgument: If ``model`` is an unknown name (a ValueError).
+        InvalidArgumentType: If ``model`` is a class, or lacks callable
+            ``init`` and ``step`` (also a TypeError).
+
+    Example::
+
+        >>> resolve_model("kv")
+        KVModel()
     """
     if isinstance(model, str):
         if model not in MODELS:
-            raise ValueError(f"model={model!r} is not one of {', '.join(map(repr, MODELS))}; "
-                             "or pass an object with init() and step(state, op)")
+            raise InvalidArgument(
+                f"model={model!r} is not one of {', '.join(map(repr, MODELS))}; "
+                "or pass an object with init() and step(state, op)")
         return MODELS[model]()
     if isinstance(model, type):
-        raise TypeError(f"model={model!r} is a class; pass an instance, e.g. {model.__name__}()")
+        raise InvalidArgumentType(
+            f"model={model!r} is a class; pass an instance, e.g. {model.__name__}()")
     if not (callable(getattr(model, "init", None)) and callable(getattr(model, "step", None))):
-        raise TypeError(f"model={model!r} needs methods init() and step(state, op)")
+        raise InvalidArgumentType(f"model={model!r} needs methods init() and step(state, op)")
     return model
 
 
