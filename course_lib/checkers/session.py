@@ -5,8 +5,10 @@ the history), in the order it issued them. The four guarantees say what a
 session may observe of its own and others' writes when it moves between
 replicas. The checkers here judge them from what clients saw, on a register
 or key-value history where **every write of a key writes a distinct value**
-(so a read's value names the write it saw). They raise ``ValueError`` when
-values repeat.
+(so a read's value names the write it saw). They raise
+:class:`~course_lib.sim.validation.InvalidArgument` (a ``ValueError``) when
+values repeat, or when a value cannot name a write (the initial value, NaN,
+an unhashable value).
 
 Definitions. Only ``ok`` operations are judged; failed ones are ignored.
 
@@ -40,10 +42,12 @@ it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from typing import Hashable, Iterable
+from typing import Hashable, Iterable, Iterator
 
-from course_lib.history import History, Operation
+from course_lib.history import History, Operation, operations_of
+from course_lib.sim.validation import InvalidArgument, InvalidArgumentType
 
 __all__ = [
     "SessionResult",
@@ -112,7 +116,7 @@ class _Facts:
     """Sessions, sources of reads and the causal order of writes of a history."""
 
     def __init__(self, history: History | Iterable[Operation]) -> None:
-        ops = history.operations() if isinstance(history, History) else list(history)
+        ops = operations_of(history)
         self.sessions: dict[Hashable, list[Operation]] = {}
         writes: list[Operation] = []
         written: dict[tuple[Hashable, Hashable], int] = {}  # (key, value) -> write number
@@ -120,21 +124,28 @@ class _Facts:
             if op.status == "fail":
                 continue
             if op.f not in _READS and op.f not in _WRITES:
-                raise ValueError(
+                raise InvalidArgument(
                     f"f={op.f!r} of {op} is not supported: session checkers need reads "
                     f"({', '.join(_READS)}) that name the one write they saw "
                     f"({', '.join(_WRITES)})")
             if op.f in _WRITES:
                 value = _written_value(op)
                 if value is None or value == "":
-                    raise ValueError(f"value={value!r} of {op} is the initial value; session "
-                                     "checkers need every write to be distinguishable")
+                    raise InvalidArgument(
+                        f"value={value!r} of {op} is the initial value; session checkers "
+                        "need every write to be distinguishable")
+                if isinstance(value, float) and math.isnan(value):  # no read can match it
+                    raise InvalidArgument(
+                        f"value={value!r} of {op} equals no value, not even itself, so no "
+                        "read can name this write; session checkers need comparable values")
                 try:
                     earlier = written.get((op.key, value))
                 except TypeError:
-                    raise ValueError(f"value={value!r} of {op} must be hashable") from None
+                    raise InvalidArgumentType(
+                        f"value={value!r} of {op} must be hashable, such as an int, a str or "
+                        "a tuple") from None
                 if earlier is not None:
-                    raise ValueError(
+                    raise InvalidArgument(
                         f"key={op.key!r}: value={value!r} is written by both "
                         f"{writes[earlier]} and {op}; session checkers need every "
                         "write of a key to write a distinct value")
@@ -157,47 +168,71 @@ class _Facts:
                         except TypeError:
                             self.src[op.id] = None
         self.before = self._causal_order(ops)
-        # write number -> [(session, position)] of the ok reads that saw it
-        self.readers: dict[int, list[tuple[list[Operation], int]]] = {}
-        for session in self.sessions.values():
-            for k, op in enumerate(session):
-                src = self.src.get(op.id) if op.f in _READS else None
-                if src is not None and src != _INITIAL:
-                    self.readers.setdefault(src, []).append((session, k))
+        self.key_mask: dict[Hashable, int] = {}  # key -> bitset of the writes of that key
+        for w, op in enumerate(writes):
+            self.key_mask[op.key] = self.key_mask.get(op.key, 0) | 1 << w
 
     def _causal_order(self, ops: list[Operation]) -> list[int]:
         """Return, per write number, the bitset of writes causally before it."""
-        direct = [0] * len(self.writes)
+        # A write's immediate predecessors are its session's previous write and
+        # the writes the session read since; the rest of what the session saw
+        # before it comes through the previous write. The closure of these few
+        # edges is that of the full relation, at a fraction of the work.
+        immediate = [0] * len(self.writes)
         by_process: dict[Hashable, list[Operation]] = {}
         for op in ops:
             if op.status != "fail":
                 by_process.setdefault(op.process, []).append(op)
         for session in by_process.values():
-            seen = 0  # writes this session performed or read so far
+            since = 0  # the session's last write and the writes it read since
             for op in session:
                 if op.f in _WRITES:
                     w = self.write_number[op.id]
-                    direct[w] |= seen
-                    seen |= 1 << w
+                    immediate[w] |= since
+                    since = 1 << w
                 elif op.status == "ok":
                     src = self.src.get(op.id)
                     if src is not None and src != _INITIAL:
-                        seen |= 1 << src
-        before = list(direct)
+                        since |= 1 << src
+        edges = [_bits(mask) for mask in immediate]
+        before = list(immediate)
         changed = True
         while changed:  # transitive closure; reads may make the relation cyclic
             changed = False
-            for w in range(len(before)):
+            for w, preds in enumerate(edges):
                 closure = before[w]
-                bits = before[w]
-                while bits:
-                    low = bits & -bits
-                    closure |= before[low.bit_length() - 1]
-                    bits ^= low
+                for u in preds:
+                    closure |= before[u]
                 if closure != before[w]:
                     before[w] = closure
                     changed = True
         return before
+
+    def seen_then_stale(self, targets: dict[int, int]) -> Iterator[tuple[int, int, Operation,
+                                                                          Operation]]:
+        """Yield (t, w2, r', r): r' read w2, then r, later in its session, is stale for t.
+
+        ``targets`` maps a write number w2 to the bitset of the writes that
+        a reader of w2 must not then read stale (what w2's session did or saw
+        before it). Each session is walked once, keeping the union of the
+        targets of the writes it has read so far.
+        """
+        for session in self.sessions.values():
+            reach = 0  # targets of the writes read so far in this session
+            read_so_far: list[tuple[Operation, int]] = []  # (r', w2) with targets
+            for op in session:
+                if op.f not in _READS:
+                    continue
+                candidates = reach & self.key_mask.get(op.key, 0)
+                for t in _bits(candidates):
+                    if self.stale(op, self.writes[t]):
+                        for saw, w2 in read_so_far:
+                            if targets[w2] >> t & 1:
+                                yield t, w2, saw, op
+                src = self.src.get(op.id)
+                if src is not None and src != _INITIAL and targets.get(src):
+                    read_so_far.append((op, src))
+                    reach |= targets[src]
 
     def stale(self, read: Operation, write: Operation) -> bool:
         """Return True if ``read`` saw a value that ``write`` causally overwrote."""
@@ -220,12 +255,15 @@ class _Facts:
                 for session in self.sessions.values() for op in session
                 if op.f in _READS and self.src.get(op.id, _INITIAL) is None]
 
-    def later_reads_of(self, key: Hashable, after_reading: Operation) -> Iterable[tuple]:
-        """Yield (r', r): r' reads ``after_reading``, r is a later read of ``key``."""
-        for session, k in self.readers.get(self.write_number[after_reading.id], ()):
-            for op in session[k + 1:]:
-                if op.f in _READS and op.key == key:
-                    yield session[k], op
+
+def _bits(mask: int) -> list[int]:
+    """Return the positions of the set bits of ``mask``, lowest first."""
+    out = []
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return out
 
 
 def _written_value(op: Operation):
@@ -233,7 +271,8 @@ def _written_value(op: Operation):
         try:
             _, new = op.value
         except (TypeError, ValueError):
-            raise ValueError(f"value={op.value!r} of {op} must be a pair [old, new]") from None
+            raise InvalidArgument(
+                f"value={op.value!r} of {op} must be a pair [old, new]") from None
         return new
     return op.value
 
@@ -256,8 +295,11 @@ def read_your_writes(history: History | Iterable[Operation]) -> SessionResult:
         A :class:`SessionResult`; each violation names (write, read).
 
     Raises:
-        ValueError: If a key's write values repeat, a write writes the initial
-            value, or an operation is not a read or write.
+        InvalidArgument: If a key's write values repeat, a write writes the
+            initial value or NaN, an operation is not a read or write, or the
+            history holds an operation twice (a ValueError).
+        InvalidArgumentType: If ``history`` is not a History or operations,
+            or a written value is not hashable (also a TypeError).
 
     Example::
 
@@ -295,7 +337,7 @@ def monotonic_reads(history: History | Iterable[Operation]) -> SessionResult:
         A :class:`SessionResult`; each violation names (r1, r2).
 
     Raises:
-        ValueError: As :func:`read_your_writes`.
+        InvalidArgument: As :func:`read_your_writes`.
     """
     rule = "monotonic reads"
     facts = _Facts(history)
@@ -328,24 +370,26 @@ def monotonic_writes(history: History | Iterable[Operation]) -> SessionResult:
         w2, the stale read).
 
     Raises:
-        ValueError: As :func:`read_your_writes`.
+        InvalidArgument: As :func:`read_your_writes`.
     """
     rule = "monotonic writes"
     facts = _Facts(history)
     found = facts.unwritten(rule)
+    # w2 -> the ok writes its session made before it (the w1 a reader of w2 must see)
+    targets: dict[int, int] = {}
     for session in facts.sessions.values():
-        for k, w1 in enumerate(session):
-            if w1.f not in _WRITES:
-                continue
-            for w2 in session[k + 1:]:
-                if w2.f not in _WRITES:
-                    continue
-                for saw, read in facts.later_reads_of(w1.key, w2):
-                    if facts.stale(read, w1):
-                        found.append(Violation(
-                            rule, (w1, w2, saw, read),
-                            f"{read} misses {w1}, though its session saw {w2}, which "
-                            f"p{w1.process} wrote after it"))
+        earlier = 0
+        for op in session:
+            if op.f in _WRITES:
+                w = facts.write_number[op.id]
+                targets[w] = earlier
+                earlier |= 1 << w
+    for t, w2, saw, read in facts.seen_then_stale(targets):
+        w1, second = facts.writes[t], facts.writes[w2]
+        found.append(Violation(
+            rule, (w1, second, saw, read),
+            f"{read} misses {w1}, though its session saw {second}, which "
+            f"p{w1.process} wrote after it"))
     return _result(rule, found)
 
 
@@ -363,23 +407,32 @@ def writes_follow_reads(history: History | Iterable[Operation]) -> SessionResult
         the read of w2, the stale read).
 
     Raises:
-        ValueError: As :func:`read_your_writes`.
+        InvalidArgument: As :func:`read_your_writes`.
     """
     rule = "writes follow reads"
     facts = _Facts(history)
     found = facts.unwritten(rule)
+    # w2 -> the writes its session had read before it (the w0 a reader of w2 must see)
+    targets: dict[int, int] = {}
+    place: dict[int, tuple[list[Operation], int]] = {}  # w2 -> (its session, position)
     for session in facts.sessions.values():
-        for k, first in enumerate(session):
-            w0 = facts.source(first) if first.f in _READS else None
-            if w0 is None:
-                continue
-            for w2 in session[k + 1:]:
-                if w2.f not in _WRITES:
-                    continue
-                for saw, read in facts.later_reads_of(w0.key, w2):
-                    if facts.stale(read, w0):
-                        found.append(Violation(
-                            rule, (first, w2, saw, read),
-                            f"{read} misses {w0}, though its session saw {w2}, which "
-                            f"p{w2.process} wrote after reading it ({first})"))
+        mask = 0
+        for k, op in enumerate(session):
+            if op.f in _READS:
+                src = facts.src.get(op.id)
+                if src is not None and src != _INITIAL:
+                    mask |= 1 << src
+            elif op.f in _WRITES:
+                w = facts.write_number[op.id]
+                targets[w] = mask
+                place[w] = (session, k)
+    for t, w2, saw, read in facts.seen_then_stale(targets):
+        w0, second = facts.writes[t], facts.writes[w2]
+        session, k = place[w2]
+        for first in session[:k]:  # each read of w0 before w2 is a witness
+            if first.f in _READS and facts.src.get(first.id) == t:
+                found.append(Violation(
+                    rule, (first, second, saw, read),
+                    f"{read} misses {w0}, though its session saw {second}, which "
+                    f"p{second.process} wrote after reading it ({first})"))
     return _result(rule, found)
