@@ -50,3 +50,26 @@ def test_no_replicas_or_a_bad_argument_is_a_clear_error():
         converged({})
     with pytest.raises(TypeError, match="replica_states=42"):
         converged(42)
+
+
+def test_nan_equals_nan_at_any_depth():
+    """Replicas that all hold NaN (alone, in a dict or a list) have converged; NaN still differs from 2."""
+    nan = float("nan")
+    assert converged([nan, float("nan")]).valid is True
+    assert converged({"a": {"x": nan, "y": [1, nan]}, "b": {"x": float("nan"), "y": [1, nan]}})
+    result = converged({"a": {"x": nan}, "b": {"x": nan}, "c": {"x": 2.0}})
+    assert result.differing == ["c"] and "'x'=2.0 (majority has nan)" in result.differences["c"]
+
+
+def test_states_that_cannot_be_compared_name_the_replicas():
+    """A state whose == raises (a numpy array) is an error naming both replicas."""
+    np = pytest.importorskip("numpy")
+    with pytest.raises(TypeError, match=r"replica_states\['b'\]=array\(\[1, 2\]\) cannot be "
+                                        r"compared with replica_states\['a'\]"):
+        converged({"a": np.array([1, 2]), "b": np.array([1, 2])})
+
+
+def test_a_generator_is_refused_with_a_hint():
+    """A generator has no stable replica names: the error says to wrap it in list(...)."""
+    with pytest.raises(TypeError, match=r"wrap it in list\(\.\.\.\)"):
+        converged(state for state in [1, 1])

@@ -8,8 +8,11 @@ from the majority and how.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from typing import Any, Hashable, Mapping, Sequence
+from typing import Any, Hashable, Iterator, Mapping, Sequence
+
+from course_lib.sim.validation import InvalidArgument, InvalidArgumentType
 
 __all__ = ["ConvergenceResult", "converged"]
 
@@ -70,18 +73,48 @@ def _difference(state: Any, reference: Any) -> str:
                 parts.append(f"{key!r} missing (majority has {_short(reference[key], 30)})")
             elif key not in reference:
                 parts.append(f"{key!r}={_short(state[key], 30)} extra")
-            elif state[key] != reference[key]:
+            elif not _equal(state[key], reference[key]):
                 parts.append(f"{key!r}={_short(state[key], 30)} "
                              f"(majority has {_short(reference[key], 30)})")
         return "; ".join(parts)
     return f"holds {_short(state)}"
 
 
+def _equal(a: Any, b: Any) -> bool:
+    """Return ``a == b``, except that NaN equals NaN, also inside dicts, lists and tuples.
+
+    Two replicas that both hold NaN hold the same state, though ``nan == nan``
+    is False in Python.
+    """
+    if a == b:
+        return True
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isnan(a) and math.isnan(b)
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
+    if type(a) is type(b) and isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
+    return False
+
+
+def _named_states(replica_states: Any) -> Iterator[tuple[Hashable, Any]]:
+    if isinstance(replica_states, Mapping):
+        return iter(list(replica_states.items()))
+    if isinstance(replica_states, Sequence) and not isinstance(replica_states, (str, bytes)):
+        return iter(list(enumerate(replica_states)))
+    hint = ("; wrap it in list(...) to name replicas by position"
+            if isinstance(replica_states, Iterator) else "")
+    raise InvalidArgumentType(
+        f"replica_states={replica_states!r} must be a mapping from replica name to state, "
+        f"or a sequence of states{hint}")
+
+
 def converged(replica_states: Mapping[Hashable, Any] | Sequence[Any]) -> ConvergenceResult:
     """Check that all replicas hold equal states.
 
     States are compared with ``==``, so they need not be hashable (dicts,
-    lists and sets are fine).
+    lists and sets are fine); NaN counts as equal to NaN, also inside dicts,
+    lists and tuples, since two replicas holding NaN hold the same value.
 
     Args:
         replica_states: A mapping from replica name to state, or a sequence of
@@ -91,8 +124,10 @@ def converged(replica_states: Mapping[Hashable, Any] | Sequence[Any]) -> Converg
         A :class:`ConvergenceResult`.
 
     Raises:
-        ValueError: If there are no replicas.
-        TypeError: If ``replica_states`` is neither a mapping nor a sequence.
+        InvalidArgument: If there are no replicas (a ValueError).
+        InvalidArgumentType: If ``replica_states`` is neither a mapping nor a
+            sequence (a set or a generator has no stable names), or two
+            states cannot be compared with ``==`` (also a TypeError).
 
     Example::
 
@@ -100,20 +135,21 @@ def converged(replica_states: Mapping[Hashable, Any] | Sequence[Any]) -> Converg
         >>> r.valid, r.differing
         (False, ['c'])
     """
-    if isinstance(replica_states, Mapping):
-        items = list(replica_states.items())
-    elif isinstance(replica_states, Sequence) and not isinstance(replica_states, (str, bytes)):
-        items = list(enumerate(replica_states))
-    else:
-        raise TypeError(f"replica_states={replica_states!r} must be a mapping from "
-                        "replica name to state, or a sequence of states")
+    items = list(_named_states(replica_states))
     if not items:
-        raise ValueError("replica_states is empty: there are no replicas to compare")
+        raise InvalidArgument(
+            f"replica_states is empty: there are no replicas to compare (got {replica_states!r})")
     groups: list[list[Hashable]] = []
     states: list[Any] = []
     for name, state in items:
         for group, representative in zip(groups, states):
-            if state == representative:
+            try:
+                same = bool(_equal(state, representative))
+            except (TypeError, ValueError) as exc:
+                raise InvalidArgumentType(
+                    f"replica_states[{name!r}]={_short(state)} cannot be compared with "
+                    f"replica_states[{group[0]!r}] using ==: {exc}") from None
+            if same:
                 group.append(name)
                 break
         else:
