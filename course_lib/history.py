@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Hashable, Iterable, Iterator
@@ -692,7 +693,11 @@ def _edn_atom(token: str, pos: int) -> Any:
     if token == "false":
         return False
     if _EDN_INT.fullmatch(token):
-        return int(token.rstrip("N"))
+        try:
+            return int(token.rstrip("N"))
+        except ValueError:  # longer than Python's int-from-text limit
+            raise _EdnError(f"the integer at column {pos + 1} has {len(token)} digits, more "
+                            f"than Python reads ({sys.get_int_max_str_digits()})") from None
     if _EDN_FLOAT.fullmatch(token):
         return float(token.rstrip("M"))
     return token  # a symbol; keep its name

@@ -176,6 +176,9 @@ ERRORS = [
                  InvalidArgument, "h.edn:1: ", id="unhashable-set-element"),
     pytest.param(load_jepsen, (File("{:process 0, :type :invoke, :f :read, :value #{1 1}}\n"),),
                  InvalidArgument, "h.edn:1: ", id="duplicate-set-element"),
+    pytest.param(load_jepsen, (File("{:process 0, :type :invoke, :f :read, :value "
+                                    + "1" * 5_000 + "}\n"),),
+                 InvalidArgument, "h.edn:1: ", id="integer-too-long-for-python"),
     pytest.param(load_jepsen, (File("{:process {:a 1}, :type :invoke, :f :read}\n"),),
                  InvalidArgument, "h.edn:1: ", id="unhashable-process-in-file"),
     pytest.param(load_jepsen, (File("{:process 0, :type :invoke, :f :read, :value "
