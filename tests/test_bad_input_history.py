@@ -210,7 +210,7 @@ ERRORS = [
 
 @pytest.mark.parametrize("function, args, error, message", ERRORS)
 def test_bad_input_is_a_clear_named_error(function, args, error, message, tmp_path):
-    """A bad argument or file raises the stated error naming the parameter and value, or file and line."""
+    """A bad argument or file raises the stated error naming parameter and value, or file, line."""
     args = materialise(args, tmp_path)
     with deadline(DEADLINE), pytest.raises(error) as caught:
         function(*args)

@@ -53,7 +53,7 @@ def test_no_replicas_or_a_bad_argument_is_a_clear_error():
 
 
 def test_nan_equals_nan_at_any_depth():
-    """Replicas that all hold NaN (alone, in a dict or a list) have converged; NaN still differs from 2."""
+    """Replicas all holding NaN (alone, in a dict or a list) have converged; NaN is not 2."""
     nan = float("nan")
     assert converged([nan, float("nan")]).valid is True
     assert converged({"a": {"x": nan, "y": [1, nan]}, "b": {"x": float("nan"), "y": [1, nan]}})

@@ -163,7 +163,7 @@ def test_a_single_copy_history_satisfies_every_guarantee(checker):
 
 
 def by_definition(history):
-    """Return, per guarantee, the sorted op-id tuples of its violations, straight from the definitions.
+    """Return, per guarantee, the sorted op-id tuples of its violations, by the definitions.
 
     A deliberately naive reading of the module docstring: quadratic and cubic
     loops, the causal order as a closure over all pairs.
@@ -259,7 +259,7 @@ def random_session_history(rng: random.Random) -> History:
 
 
 def test_checkers_agree_with_the_definitions():
-    """On 1,500 random histories each checker reports exactly the violations the definitions name."""
+    """On 1,500 random histories each checker reports exactly what the definitions name."""
     rng = random.Random(3)
     for _ in range(1_500):
         h = random_session_history(rng)
