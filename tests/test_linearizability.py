@@ -14,7 +14,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from course_lib.checkers import KVModel, RegisterModel, linearizable
-from course_lib.history import Event, History, bundled_history_path, load_jepsen
+from course_lib.checkers.linearizability import DEFAULT_MAX_CACHE, _PartitionSearch
+from course_lib.history import Event, History, Operation, bundled_history_path, load_jepsen
+from course_lib.sim.validation import InvalidArgument
+from linearizability_before import linearizable as linearizable_before
 
 DATA = Path(__file__).parent / "data"
 
@@ -203,11 +206,11 @@ def test_cache_limit_bounds_memory_of_a_hard_history():
 
 
 def test_budget_and_cache_must_be_positive_integers():
-    """budget and max_cache are validated with their value in the message."""
+    """budget and max_cache are validated with their value in the message (see also bad_input)."""
     h = History()
-    with pytest.raises(ValueError, match="budget=-1 must be a positive integer"):
+    with pytest.raises(InvalidArgument, match="budget=-1 must be an int >= 1"):
         linearizable(h, "kv", budget=-1)
-    with pytest.raises(ValueError, match="max_cache=0 must be a positive integer"):
+    with pytest.raises(InvalidArgument, match="max_cache=0 must be an int >= 1"):
         linearizable(h, "kv", max_cache=0)
 
 
@@ -451,3 +454,263 @@ def tiny_register_histories(draw):
 def test_agrees_with_brute_force_on_tiny_histories(h):
     """On tiny histories the search agrees with trying every order."""
     assert linearizable(h, "register").valid is brute_force_linearizable(h, RegisterModel())
+
+
+# -- the rework for speed: the same answers, with bounded work -------------------
+#
+# tests/linearizability_before.py is the checker as it was before it was made
+# faster (frozen, never edited): the current one must say exactly what it said,
+# down to the step counts that notebooks print.
+
+
+def simulate_kv(rng: random.Random, processes: int = 3, operations: int = 10,
+                keys: tuple = ("a", "b")):
+    """Run random clients against one atomic key-value store; return the History.
+
+    As simulate_register: each get, put or append takes effect at one atomic
+    step between its invocation and its completion; some time out (info)
+    before or after taking effect, and one that timed out first may still
+    take effect later, or never; the run may stop with operations still open.
+    """
+    h = History()
+    store = {}
+    phase = {p: None for p in range(processes)}  # None or [f, key, value, applied, result]
+    ghosts = []  # timed-out operations that may still take effect
+    started = 0
+
+    def apply(f, key, value):
+        if f == "put":
+            store[key] = value
+        elif f == "append":
+            store[key] = store.get(key, "") + value
+        return store.get(key, "")
+
+    while True:
+        if ghosts and rng.random() < 0.2:
+            f, key, value = ghosts.pop(rng.randrange(len(ghosts)))
+            if rng.random() < 0.7:
+                apply(f, key, value)
+            continue
+        movable = [p for p in range(processes) if phase[p] is not None or started < operations]
+        if not movable or (started >= operations and rng.random() < 0.05):
+            return h
+        p = rng.choice(movable)
+        current = phase[p]
+        if current is None:
+            f = rng.choice(["get", "put", "append"])
+            key = rng.choice(keys)
+            value = None if f == "get" else rng.choice("xyz")
+            h.invoke(p, f, key=key, value=value)
+            phase[p] = [f, key, value, False, None]
+            started += 1
+        elif rng.random() < 0.1:  # time out, whether or not it took effect
+            h.info(p)
+            if not current[3]:
+                ghosts.append(tuple(current[:3]))
+            phase[p] = None
+        elif not current[3]:  # take effect, atomically
+            current[4] = apply(*current[:3])
+            current[3] = True
+        else:
+            h.ok(p, value=current[4] if current[0] == "get" else None)
+            phase[p] = None
+
+
+def corrupt_one_read(rng: random.Random, h: History, values: list) -> History:
+    """Return ``h`` with one ok read (or get), if any, returning a value drawn from ``values``."""
+    events = list(h)
+    reads = [k for k, e in enumerate(events) if e.type == "ok" and e.f in ("read", "get")]
+    if reads:
+        k = rng.choice(reads)
+        e = events[k]
+        events[k] = Event(e.process, e.type, e.f, e.key, rng.choice(values), e.time)
+    return History(events)
+
+
+def evidence(result):
+    """Return everything a result says, to compare two checkers' answers."""
+    return (result.valid, result.model, result.partition, result.partitions, result.checked,
+            result.steps, result.cache_peak, result.reason, result.linearized, result.stuck,
+            result.deadline, result.stuck_time, result.state, result._illegal,
+            result.operations, result.witness, result.explain())
+
+
+def test_agrees_with_the_checker_before_the_rework_on_random_histories():
+    """On 3,000 seeded random register and key-value histories, with and without a
+    corrupted read and under small budgets and caches, every field of the result
+    (verdict, failing partition, prefix, stuck operations, step count, cache peak,
+    explanation, witness) equals the frozen pre-rework checker's."""
+    rng = random.Random(20240)
+    for case in range(3000):
+        if case % 3 == 2:
+            model, h = "kv", simulate_kv(rng, rng.randint(1, 4), rng.randint(1, 12))
+            values = ["", "x", "y", "xy", "yx", "zz", None]
+        else:
+            model, h = "register", simulate_register(rng, rng.randint(1, 5), rng.randint(1, 14))
+            values = [None, 0, 1, 2, 99]
+        if case % 2:
+            h = corrupt_one_read(rng, h, values)
+        limits = rng.choice([{}, {"budget": rng.randint(1, 80)}, {"max_cache": rng.randint(1, 30)}])
+        assert evidence(linearizable(h, model, **limits)) == \
+            evidence(linearizable_before(h, model, **limits)), (case, limits)
+
+
+@pytest.mark.parametrize("name", ["c01-ok", "c01-bad", "c10-bad", "c50-bad"])
+def test_agrees_with_the_checker_before_the_rework_on_porcupine_histories(name):
+    """On porcupine's histories, with the default limits and with small ones, every
+    field of the result equals the pre-rework checker's (notebook 01 prints the
+    step counts)."""
+    history = load_jepsen(bundled_history_path(name))
+    for limits in ({}, {"budget": 700}, {"budget": 3000}, {"max_cache": 300}):
+        assert evidence(linearizable(history, "kv", **limits)) == \
+            evidence(linearizable_before(history, "kv", **limits)), limits
+
+
+def test_every_budget_stops_where_the_checker_before_the_rework_did():
+    """For every budget up to the length of the search, the step count and verdict
+    equal the pre-rework checker's: partitions taking turns, the end of a search
+    with indeterminate operations left, and the budget running out right there."""
+    histories = [load_jepsen(bundled_history_path("c10-ok"))]
+    for seed in range(30):
+        rng = random.Random(seed)
+        histories.append(simulate_kv(rng, 3, 12, keys=("a", "b", "c")))
+        histories.append(simulate_register(rng, 4, 12))
+    for h in histories:
+        model = "register" if h[0].f in ("read", "write", "cas") else "kv"
+        full = linearizable_before(h, model).steps
+        for budget in range(1, full + 2, 1 + full // 150):
+            new = linearizable(h, model, budget=budget)
+            old = linearizable_before(h, model, budget=budget)
+            assert (new.valid, new.steps, new.partition) == (old.valid, old.steps, old.partition)
+
+
+def test_result_operations_are_the_historys_own():
+    """The operations in a result are Operations equal to those of
+    history.operations(): numbered among failed and unfinished ones, with their
+    times, outputs and statuses."""
+    h = History()
+    h.invoke(0, "put", key="a", value="1")
+    h.fail(0)
+    h.invoke(0, "put", key="a", value="2")
+    h.invoke(1, "append", key="b", value="x")
+    h.info(1)
+    h.ok(0)
+    h.invoke(2, "append", key="a", value="3")  # never completes
+    h.invoke(1, "get", key="a")
+    h.ok(1, value="23")
+    h.invoke(1, "get", key="a")
+    h.ok(1, value="2")  # stale: "3" was read before
+    ops = h.operations()
+    result = linearizable(h, "kv")
+    assert result.valid is False and result.partition == "a"
+    assert result.operations == tuple(op for op in ops if op.key == "a" and op.status != "fail")
+    assert all(type(op) is Operation for op in result.operations + result.linearized + result.stuck)
+    assert result.deadline == ops[5]
+    valid = linearizable(History(list(h)[:-2]), "kv")
+    assert valid.valid is True
+    assert {op for order in valid.witness.values() for op in order} <= set(ops)
+
+
+def long_register_history(operations: int, seed: int, processes: int = 10, quiet: int = 0,
+                          stale: float = 0.0, timeouts: float = 0.0) -> History:
+    """Return a register history of ``operations`` operations from concurrent clients.
+
+    The first ``quiet`` operations run one at a time; then ``processes``
+    clients overlap. Reads (60%) and writes of values 0-4 take effect
+    atomically; a fraction ``timeouts`` completes with info (after taking
+    effect) and a fraction ``stale`` of the reads returns a random value
+    instead. The overlapping part depends only on ``seed``, not on ``quiet``.
+    """
+    h = History()
+    quiet_rng, rng = random.Random(seed - 1), random.Random(seed)
+    register = 0
+    for k in range(max(quiet, 1)):
+        value = quiet_rng.randrange(5) if k else 0
+        h.invoke(0, "write", value=value)
+        h.ok(0)
+        register = value
+    phase = {}  # process -> [f, value, applied, result]
+    idle, busy = list(range(processes)), []
+    started = max(quiet, 1)
+    while started < operations or busy:
+        if idle and started < operations and (not busy or rng.random() < 0.5):
+            p = idle.pop(rng.randrange(len(idle)))
+            f = "read" if rng.random() < 0.6 else "write"
+            value = None if f == "read" else rng.randrange(5)
+            h.invoke(p, f, value=value)
+            phase[p] = [f, value, False, None]
+            busy.append(p)
+            started += 1
+            continue
+        p = busy[rng.randrange(len(busy))]
+        current = phase[p]
+        if not current[2]:
+            if current[0] == "write":
+                register = current[1]
+            current[2], current[3] = True, register
+            continue
+        busy.remove(p)
+        idle.append(p)
+        if rng.random() < timeouts:
+            h.info(p)
+        elif current[0] == "read":
+            h.ok(p, value=current[3] if rng.random() >= stale else rng.randrange(5))
+        else:
+            h.ok(p)
+    return h
+
+
+@pytest.fixture(scope="module")
+def hundred_thousand_operations():
+    """A register history of 100,000 operations: 60,000 one at a time, then ten
+    clients overlapping, a few reads stale and a few operations timed out."""
+    return long_register_history(100_000, seed=1, quiet=60_000, stale=0.001, timeouts=0.02)
+
+
+def test_a_long_history_with_a_small_budget_answers_unknown_naming_the_budget(
+        hundred_thousand_operations):
+    """100,000 operations and budget=20,000: exactly 20,000 steps, then valid=None
+    with the budget named."""
+    result = linearizable(hundred_thousand_operations, "register", budget=20_000)
+    assert result.valid is None and not result
+    assert result.steps == 20_000
+    assert "budget=20000" in result.reason and "partition None" in result.reason
+
+
+def test_a_budget_limited_search_of_a_long_history_stays_small(hundred_thousand_operations):
+    """160,000 steps on 100,000 operations peak under 100 MB: about 600 bytes per
+    operation to set up, and a couple of hundred per remembered pair however far
+    into the history the search is (before the rework a pair's bitset grew with
+    the search's position: several hundred MB here)."""
+    tracemalloc.start()
+    try:
+        result = linearizable(hundred_thousand_operations, "register", budget=160_000)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.valid is None and result.cache_peak > 80_000
+    assert peak < 100 * 2**20
+
+
+def test_bytes_per_remembered_pair_do_not_grow_with_the_history():
+    """The same 60,000 search steps after 1,000 and after 60,000 operations run one
+    at a time take the same memory per new remembered (set, state) pair, stack
+    included: under 300 bytes, within 25% of each other."""
+    per_pair = []
+    for quiet in (1_000, 60_000):
+        h = long_register_history(quiet + 20_000, seed=3, quiet=quiet, timeouts=0.02)
+        ops = [op for op in h.operations() if not (op.indeterminate and op.f == "read")]
+        search = _PartitionSearch(None, ops, RegisterModel())
+        search.run(quiet, DEFAULT_MAX_CACHE)  # one step per operation run alone
+        remembered = len(search.cache)
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            search.run(60_000, DEFAULT_MAX_CACHE)
+            after = tracemalloc.get_traced_memory()[0]
+        finally:
+            tracemalloc.stop()
+        assert search.verdict is None and len(search.cache) - remembered > 10_000
+        per_pair.append((after - before) / (len(search.cache) - remembered))
+    alone, late = per_pair
+    assert late < 300 and late < 1.25 * alone, per_pair
