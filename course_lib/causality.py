@@ -79,8 +79,9 @@ class HappensBefore:
     def __init__(self, source: Any, *, select: str | Callable[[Event], bool] | None = None,
                  nodes: Iterable[Any] | None = None) -> None:
         trace = _trace_of(source)
-        rows = trace._rows
+        rows = trace.events  # Event tuples: row[1] is the kind, row[2] the node
         self._trace = trace
+        self._rows = rows
         self.select = select
         if nodes is None:
             sim_nodes = getattr(source, "nodes", None)
@@ -109,7 +110,7 @@ class HappensBefore:
                 return row[1] == "custom" and row[4] == name
         elif callable(select):
             def chosen(row: tuple) -> bool:
-                return bool(select(Event(*row)))
+                return bool(select(row))
         else:
             raise TypeError(f"select={select!r} must be None, a custom event name or a predicate")
 
@@ -231,7 +232,7 @@ class HappensBefore:
         vb = self._vectors[self._where[self._check(b)]]
         if a == b:
             return False
-        k = self._pos[self._trace._rows[a][2]]
+        k = self._pos[self._rows[a][2]]
         return va[k] <= vb[k]
 
     def concurrent(self, a: int, b: int) -> bool:
@@ -285,7 +286,7 @@ class HappensBefore:
         ``e`` holds for every causally related pair: an O(events × nodes) check.
         """
         vec = self.vector(e)
-        own = self._trace._rows[e][2]
+        own = self._rows[e][2]
         out = []
         for node, count in zip(self.nodes, vec):
             if node == own:

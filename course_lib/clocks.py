@@ -389,7 +389,7 @@ def run_clocks(clocks: Any, seed: Any, *, nodes: int = 4, sends: int = 6, local_
 # -- the chapter 02 exercise's scenarios ----------------------------------------------------------
 
 def _scenario_failed(message: str, run: ClockRun) -> Exception:
-    from .grading import ScenarioFailed
+    from .sim.errors import ScenarioFailed
     return ScenarioFailed(message, run.sim)
 
 

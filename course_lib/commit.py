@@ -49,15 +49,13 @@ Example:
 
 from __future__ import annotations
 
-import weakref
 from typing import Any, Callable, Sequence
 
 from .checkers.invariants import atomic_commit
-from .grading import ScenarioFailed
+from .sim.errors import ScenarioFailed
 from .sim import Node, Simulation, Uniform
 
 OUTCOMES = ("commit", "abort")
-_REFUSAL_RATE: "weakref.WeakKeyDictionary[Simulation, float]" = weakref.WeakKeyDictionary()
 DEFAULT_REFUSAL_RATE = 0.2
 
 
@@ -69,7 +67,7 @@ def set_refusal_rate(sim: Simulation, rate: float) -> None:
     """
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate <= 1.0:
         raise ValueError(f"rate={rate!r} must be a probability in [0, 1]")
-    _REFUSAL_RATE[sim] = float(rate)
+    sim.memo("course_lib.commit", dict)["refusal_rate"] = float(rate)
 
 
 def _check_outcome(outcome: Any) -> str:
@@ -97,7 +95,7 @@ class CommitParticipant(Node):
         The answer depends on locks and constraints at the moment of asking, so
         asking twice may give two different answers: ask once, and remember.
         """
-        rate = _REFUSAL_RATE.get(self.sim, DEFAULT_REFUSAL_RATE)
+        rate = self.sim.memo("course_lib.commit", dict).get("refusal_rate", DEFAULT_REFUSAL_RATE)
         vote = "no" if self.rng.random() < rate else "yes"
         self.record("vote", txid=txid, vote=vote)
         return vote
@@ -397,13 +395,12 @@ def crash_after(sim: Simulation, node_id: Any, *, sent: str | None = None, recor
     if restart_after is not None and not restart_after > 0:
         raise ValueError(f"restart_after={restart_after!r} must be a positive delay or None")
     kind, name = ("send", sent) if sent is not None else ("custom", recorded)
-    state = {"cursor": len(sim.trace._rows), "count": 0, "done": False}
+    state = {"cursor": sim.trace.mark(), "count": 0, "done": False}
 
     def watch(s: Simulation) -> None:
         if state["done"]:
             return None
-        rows = s.trace._rows
-        for row in rows[state["cursor"]:]:
+        for row in s.trace.since(state["cursor"]):
             if row[1] == kind and row[2] == node_id and row[4] == name \
                     and (when is None or when(row[6] or {})):
                 state["count"] += 1
@@ -413,10 +410,10 @@ def crash_after(sim: Simulation, node_id: Any, *, sent: str | None = None, recor
                     if restart_after is not None:
                         s.at(s.now + restart_after, s.restart, node_id)
                     break
-        state["cursor"] = len(rows)
+        state["cursor"] = s.trace.mark()
         return None
 
-    sim.add_invariant(f"crash point: {node_id} after {kind} {name} #{nth} ({len(sim._invariants)})", watch)
+    sim.add_observer(watch)
 
 
 # -- the chapter's scenario ------------------------------------------------------------------------

@@ -867,7 +867,7 @@ def run_workload(replica: type | str, *, seed: int | str, replicas: Sequence[Any
             client_ids[rid].append(cid)
     if partition is not None and route != "home":  # mobile clients: cut replicas from replicas
         near = [r for r in replica_ids if r not in far]
-        sim.nemesis.partition_one_way(far, near, at=p_start)
+        sim.nemesis.partition_one_way(far, near, at=p_start, heal_at=p_end)
         sim.nemesis.partition_one_way(near, far, at=p_start, heal_at=p_end)
     elif partition is not None:
         side = [n for r in far for n in [r] + client_ids[r]]
@@ -1295,7 +1295,7 @@ def session_scenario(session: Callable[[], Any], seed: int | str, *,
         ValueError: a guarantee's name is unknown.
     """
     from .checkers import CHECKERS
-    from .grading import ScenarioFailed
+    from .sim.errors import ScenarioFailed
 
     if isinstance(guarantees, str):
         guarantees = [guarantees]
@@ -1372,7 +1372,7 @@ def quorum_scenario(cls: type, seed: int | str, *, replicas: int = 3, loss: floa
     Raises:
         ScenarioFailed: a check failed (the message says which and where).
     """
-    from .grading import ScenarioFailed
+    from .sim.errors import ScenarioFailed
 
     replicas = _count("replicas", replicas, 3)
     duration = _positive("duration", duration)
@@ -1452,6 +1452,7 @@ class _InterruptedWriter(Node):
         for replica in self.targets:
             self.send(replica, "store", key=self.key, timestamp=self.timestamp, value=self.value)
         self.record("interrupted_write", targets=self.targets, value=self.value)
+        self.sim.crash(self.id)  # dies: the replicas' answers find nobody
 
 
 def interrupted_write_scenario(cls: type, seed: int | str, *, replicas: int = 3,
@@ -1484,7 +1485,7 @@ def interrupted_write_scenario(cls: type, seed: int | str, *, replicas: int = 3,
     Raises:
         ScenarioFailed: the history is not linearizable.
     """
-    from .grading import ScenarioFailed
+    from .sim.errors import ScenarioFailed
 
     replicas = _count("replicas", replicas, 3)
     ids = [f"n{i + 1}" for i in range(replicas)]

@@ -32,83 +32,40 @@ Example:
 from __future__ import annotations
 
 import math
-import weakref
 from typing import Any, Iterable, Sequence
 
 from .checkers.invariants import (at_most_one_leader, at_most_one_leader_per_term,
                                   fenced_writes_monotonic)
-from .grading import ScenarioFailed
+from .sim.errors import ScenarioFailed
 from .sim import Constant, Node, Simulation, Uniform
 
 # -- pauses ---------------------------------------------------------------------------------------
 
-_PAUSED: "weakref.WeakKeyDictionary[Node, tuple]" = weakref.WeakKeyDictionary()
-
-
 def is_paused(node: Node) -> bool:
-    """Whether ``node`` is in a stop-the-world pause right now."""
-    state = _PAUSED.get(node)
-    return state is not None and state[0] == node.incarnation and not node.crashed
+    """Whether ``node`` is in a stop-the-world pause right now (same as ``node.paused``)."""
+    return node.paused
 
 
 def pause_node(sim: Simulation, node_id: Any, duration: float) -> None:
-    """Stop ``node_id`` for ``duration`` now, as a long garbage collection or a stalled VM would.
+    """Stop ``node_id`` for ``duration`` from now, as a long garbage collection or a stalled VM would.
 
     The node is not crashed: it keeps its memory (including its belief that it
     holds a lease), messages still reach it and its timers still come due, but
     it handles none of them until the pause ends; then it handles them all, in
     the order they came (a periodic timer that came due several times runs
     once). Its clock keeps running, so a node that looks at it after the pause
-    can notice how much time went by. Pausing a crashed or paused node does nothing.
+    can notice how much time went by. This is the core's pause fault,
+    :meth:`course_lib.sim.Nemesis.pause`; the trace shows ``pause`` and ``resume`` events.
 
     Raises:
         ValueError: ``duration`` is not a positive number.
     """
-    node = sim.node(node_id)
-    if isinstance(duration, bool) or not isinstance(duration, (int, float)) or not 0 < duration < math.inf:
-        raise ValueError(f"duration={duration!r} must be a positive number")
-    if node.crashed or is_paused(node):
-        return
-    held: list = []
-
-    def hold_message(msg: Any) -> None:
-        held.append(("message", msg))
-
-    def hold_call(fn: Any, args: tuple, where: str) -> None:
-        if where.startswith("timer") and ("call", fn, args, where) in held:
-            return  # a periodic timer that came due again: it runs once when the pause ends
-        held.append(("call", fn, args, where))
-
-    node.__dict__["_receive"] = hold_message
-    node.__dict__["_call"] = hold_call
-    _PAUSED[node] = (node.incarnation, sim.now + duration)
-    node.record("pause", duration=duration)
-    sim.after(duration, _resume, node, node.incarnation, held)
+    sim.nemesis.pause(node_id, duration=duration)
 
 
 def pause(sim: Simulation, node_id: Any, *, at: float, duration: float) -> None:
     """Schedule a stop-the-world pause of ``node_id`` at time ``at`` (see :func:`pause_node`)."""
-    sim.node(node_id)
-    sim.at(at, pause_node, sim, node_id, duration)
-
-
-def _resume(node: Node, incarnation: int, held: list) -> None:
-    if _PAUSED.get(node, (None,))[0] == incarnation:
-        del _PAUSED[node]
-    if node.incarnation != incarnation:
-        return  # crashed and restarted meanwhile: the restart rebuilt the node, nothing is held
-    node.__dict__.pop("_receive", None)
-    node.__dict__.pop("_call", None)
-    if node.crashed:
-        return
-    node.record("resume", held=len(held))
-    for item in held:
-        if node.crashed or node.incarnation != incarnation:
-            break
-        if item[0] == "message":
-            node._receive(item[1])
-        else:
-            node._call(item[1], item[2], item[3])
+    sim.nemesis.pause(node_id, at=at, duration=duration)
 
 
 # -- who led, when ------------------------------------------------------------------------------------
@@ -123,7 +80,7 @@ class LeadershipLog:
 
     def _observe(self, sim: Simulation) -> None:
         now = sim.now
-        for node_id, node in sim._nodes.items():
+        for node_id, node in sim.nodes.items():
             is_leader = getattr(node, "is_leader", None)
             leads = callable(is_leader) and not node.crashed and bool(is_leader())
             term = getattr(node, "term", None) if leads else None
@@ -165,7 +122,7 @@ def watch_leaders(sim: Simulation) -> LeadershipLog:
     Beliefs are sampled after every event of the run.
     """
     log = LeadershipLog(sim)
-    sim.add_invariant(f"(leadership log {len(sim._invariants)})", log._observe)
+    sim.add_observer(log._observe)
     return log
 
 
@@ -470,6 +427,9 @@ class RedisLeaderElection(Node):
     def on_result(self, msg: Any) -> None:
         pass  # answers to renewals: the brief's code ignores them
 
+    def on_write_ok(self, msg: Any) -> None:
+        pass  # the storage's answer to a write: the brief's code ignores it too
+
     def is_leader(self) -> bool:
         return self.leading
 
@@ -713,8 +673,8 @@ def lease_scenario(server_cls: type, leader_cls: type, seed: Any, *, candidates:
         sim.after(4 * ttl, sim.network.clear_link, victim, "lock")
 
     def cut_off(victim: Any) -> None:
-        sim.network.partition([victim])
-        sim.after(4 * ttl, sim.network.heal)
+        handle = sim.network.partition([[victim]])
+        sim.after(4 * ttl, sim.network.heal, handle)
 
     for index, kind in enumerate(kinds):
         at = 4 * ttl + index * slot + rng.uniform(0, 2 * ttl)

@@ -22,15 +22,8 @@ import itertools
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .sim import Simulation
-from .sim.errors import EventBudgetExceeded, HandlerError, InvariantViolation, NoHandlerError
-
-
-class ScenarioFailed(AssertionError):
-    """A scenario's outcome was wrong; ``sim`` is the simulation of the failing run, if any."""
-
-    def __init__(self, message: str, sim: Simulation | None = None) -> None:
-        super().__init__(message)
-        self.sim = sim
+from .sim.errors import (EventBudgetExceeded, HandlerError, InvariantViolation, NoHandlerError,
+                         ScenarioFailed)
 
 
 class ScenarioReport(AssertionError):

@@ -45,11 +45,10 @@ Example:
 
 from __future__ import annotations
 
-import weakref
 from typing import Any, Callable, Sequence
 
 from .checkers import raft as raft_invariants
-from .grading import ScenarioFailed
+from .sim.errors import ScenarioFailed
 from .sim import Message, Node, Simulation, Uniform
 from .sim.errors import HandlerError
 
@@ -140,6 +139,8 @@ class RaftBase(Node):
 
     ELECTION_TIMEOUT = ELECTION_TIMEOUT
     HEARTBEAT_INTERVAL = HEARTBEAT_INTERVAL
+    #: Called by the timers with no argument: hooks, not message handlers.
+    hooks = ("on_start", "on_election_timeout", "on_heartbeat")
     #: At most this many entries per AppendEntries: a follower far behind catches up in batches,
     #: and a leader cut off from its followers does not resend an ever longer log.
     MAX_ENTRIES = 64
@@ -356,14 +357,8 @@ class _Book:
         self.max_index = max(self.max_index, index)
 
 
-_BOOKS: "weakref.WeakKeyDictionary[Simulation, _Book]" = weakref.WeakKeyDictionary()
-
-
 def _book(sim: Simulation) -> _Book:
-    book = _BOOKS.get(sim)
-    if book is None:
-        book = _BOOKS[sim] = _Book()
-    return book
+    return sim.memo("course_lib.raft/book", _Book)
 
 
 # -- a scripted peer -----------------------------------------------------------------------------------
@@ -475,10 +470,13 @@ class RaftCluster:
         return self.sim.node(self._id(server))
 
     def _apply_partition(self) -> None:
+        network = self.sim.network
+        handle = self.sim.memo("course_lib.raft/partition", dict).pop("handle", None)
+        if handle is not None:
+            network.heal(handle)
         if self.disconnected:
-            self.sim.network.partition(*[[x] for x in sorted(self.disconnected)])
-        else:
-            self.sim.network.heal()
+            handle = network.partition([[x] for x in sorted(self.disconnected)])
+            self.sim.memo("course_lib.raft/partition", dict)["handle"] = handle
 
     def disconnect(self, server: Any) -> None:
         """Cut ``server`` off from every other server (messages in flight to or from it are lost)."""
@@ -648,7 +646,7 @@ class RaftCluster:
     def message_count(self, types: Sequence[str] = RAFT_TYPES) -> int:
         """Messages of ``types`` sent so far."""
         wanted = set(types)
-        return sum(1 for row in self.sim.trace._rows if row[1] == "send" and row[4] in wanted)
+        return sum(1 for row in self.sim.trace.filter(kind="send") if row.type in wanted)
 
 
 # -- scenarios ---------------------------------------------------------------------------------------------

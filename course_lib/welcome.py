@@ -145,7 +145,7 @@ def replication_scenario(cls: type, seed: Any, *, nodes: int = 3, writes: int = 
     Raises:
         ScenarioFailed: the replicas disagree, lost a write, or never go quiet.
     """
-    from .grading import ScenarioFailed
+    from .sim.errors import ScenarioFailed
 
     if isinstance(nodes, bool) or not isinstance(nodes, int) or nodes < 2:
         raise ValueError(f"nodes={nodes!r} must be an int >= 2")

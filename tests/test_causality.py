@@ -35,7 +35,7 @@ def manual(script, nodes=("a", "b", "c"), **net):
 
 def naive_closure(sim):
     """Happens-before by graph search over every send, delivery and custom row (the definition)."""
-    rows = sim.trace._rows
+    rows = sim.trace.events
     events = [i for i, r in enumerate(rows) if r[1] in ("send", "deliver", "custom") and r[2] is not None]
     succ = {e: [] for e in events}
     last, sends = {}, {}

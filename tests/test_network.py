@@ -221,9 +221,9 @@ def all_to_all(sim, at=1.0):
 
 
 def test_partition_with_several_groups_cuts_between_groups_only():
-    """partition(g1, g2, g3): messages flow within a group and never between groups."""
+    """partition([g1, g2, g3]): messages flow within a group and never between groups."""
     sim = world(ids="abcdef")
-    sim.network.partition(["a", "b"], ["c"], ["d", "e", "f"])
+    sim.network.partition([["a", "b"], ["c"], ["d", "e", "f"]])
     all_to_all(sim)
     sim.run(until=5)
     groups = [{"a", "b"}, {"c"}, {"d", "e", "f"}]
@@ -233,9 +233,9 @@ def test_partition_with_several_groups_cuts_between_groups_only():
 
 
 def test_unlisted_nodes_form_one_more_group():
-    """partition(["a"]) isolates a; the unlisted nodes still reach each other."""
+    """partition([["a"]]) isolates a; the unlisted nodes still reach each other."""
     sim = world(ids="abcd")
-    sim.network.partition(["a"])
+    sim.network.partition([["a"]])
     all_to_all(sim)
     sim.run(until=5)
     rest = {(s, d) for s in "bcd" for d in "bcd" if s != d}
@@ -244,12 +244,20 @@ def test_unlisted_nodes_form_one_more_group():
     assert not sim.network.reachable("a", "b") and sim.network.reachable("b", "c")
 
 
-def test_new_partition_replaces_the_old_one():
-    """A second partition() replaces the first rather than adding to it."""
+def test_partitions_stack_and_each_heal_ends_only_its_own():
+    """A second partition() adds to the first; heal(handle) ends only that one, heal() all."""
     sim = world(ids="abc")
-    sim.network.partition(["a"])
-    sim.network.partition(["c"])
-    assert sim.network.reachable("a", "b") and not sim.network.reachable("b", "c")
+    first = sim.network.partition([["a"]])
+    second = sim.network.partition([["c"]])
+    assert not sim.network.reachable("a", "b") and not sim.network.reachable("b", "c")
+    assert sim.network.groups() == [["a"], ["b"], ["c"]]
+    sim.network.heal(second)
+    assert not sim.network.reachable("a", "b") and sim.network.reachable("b", "c")
+    sim.network.heal(second)  # twice: nothing more
+    assert not sim.network.reachable("a", "b")
+    sim.network.heal(first)
+    assert sim.network.reachable("a", "b") and not sim.network.partitioned
+    assert [e.info for e in sim.trace.filter(kind="heal")] == [1, None]
 
 
 def test_partition_one_way_blocks_only_one_direction():
@@ -266,7 +274,7 @@ def test_partition_one_way_blocks_only_one_direction():
 def test_heal_restores_every_link():
     """heal() removes partitions and one-way cuts; groups() is one group again."""
     sim = world()
-    sim.network.partition(["a"])
+    sim.network.partition([["a"]])
     sim.network.partition_one_way(["b"], ["c"])
     sim.network.heal()
     all_to_all(sim)
@@ -279,7 +287,7 @@ def test_message_in_flight_when_a_partition_starts_is_dropped_on_arrival():
     """A message sent before a partition and arriving during it is dropped at the receiver."""
     sim = world(latency=2.0)
     burst(sim, "a", "b", 1, at=0)
-    sim.at(1, sim.network.partition, ["a"])
+    sim.at(1, sim.network.partition, [["a"]])
     sim.run(until=5)
     assert received(sim, "b") == []
     drop, = sim.trace.filter(kind="drop")
@@ -297,10 +305,10 @@ def test_message_in_flight_when_the_partition_heals_is_delivered():
 
 
 @pytest.mark.parametrize("call, pattern", [
-    (lambda net: net.partition(["a", "z"]), r"groups\[0\]='z'"),
-    (lambda net: net.partition(["a"], ["b", "nope"]), r"groups\[1\]='nope'"),
-    (lambda net: net.partition(["a", "b"], ["b"]), r"'b' appears in more than one group"),
-    (lambda net: net.partition(), r"at least one group"),
+    (lambda net: net.partition([["a", "z"]]), r"groups\[0\]='z'"),
+    (lambda net: net.partition([["a"], ["b", "nope"]]), r"groups\[1\]='nope'"),
+    (lambda net: net.partition([["a", "b"], ["b"]]), r"node 'b' in more than one group"),
+    (lambda net: net.partition([]), r"at least one group"),
     (lambda net: net.partition_one_way(["z"], ["a"]), r"src_group='z'"),
     (lambda net: net.partition_one_way(["a"], ["z"]), r"dst_group='z'"),
 ])
@@ -313,18 +321,40 @@ def test_bad_partition_is_a_value_error_naming_the_culprit(call, pattern):
 
 
 def test_partition_group_given_as_a_string_is_a_type_error():
-    """partition("ab") (a str, not a list of ids) is a TypeError naming groups[0]."""
+    """partition("ab") or partition(["a", "b"]) (the outer list forgotten) is a TypeError naming groups."""
     sim = world()
-    with pytest.raises(TypeError, match=r"groups\[0\]='ab'"):
+    with pytest.raises(TypeError, match=r"groups='ab'"):
         sim.network.partition("ab")
+    with pytest.raises(TypeError, match=r"groups\[0\]='a' is not a list of node ids.*\[\['a', 'b'\]\]"):
+        sim.network.partition(["a", "b"])
+
+
+def test_flat_partition_with_multi_character_ids_names_the_real_mistake():
+    """partition(["n1", "n2"]) says the outer list is missing (not "'n' is not a node")."""
+    sim = Simulation(seed=1)
+    sim.add_nodes(Sink, ["n1", "n2", "n3"])
+    with pytest.raises(TypeError, match=r"groups\[0\]='n1' is not a list"):
+        sim.network.partition(["n1", "n2"])
+    with pytest.raises(TypeError, match=r"groups\[0\]='n1' is not a list"):
+        sim.nemesis.partition(["n1", "n2"], at=1)
+    assert sim.nemesis.schedule == []
 
 
 def test_node_added_during_a_partition_joins_the_unlisted_group():
     """A node added mid-partition can reach the unlisted nodes, not the isolated ones."""
     sim = world()
-    sim.network.partition(["a"])
+    sim.network.partition([["a"]])
     sim.add_node(Sink, "d")
     assert sim.network.reachable("d", "b") and not sim.network.reachable("d", "a")
+
+
+def test_node_added_after_a_partition_naming_every_node_is_in_a_group_of_its_own():
+    """When the groups named every node, a new node is "everyone else": cut off from all groups."""
+    sim = world()
+    sim.network.partition([["a"], ["b", "c"]])
+    sim.add_node(Sink, "d")
+    assert not sim.network.reachable("d", "c") and not sim.network.reachable("d", "a")
+    assert sim.network.groups() == [["a"], ["b", "c"], ["d"]]
 
 
 # -- randomness ----------------------------------------------------------------------------

@@ -73,7 +73,7 @@ def test_trace_does_not_depend_on_the_process_hash_seed():
         import sys
         sys.path.insert(0, sys.argv[1])
         from test_simulation import gossip_run
-        print(gossip_run("s", ids=("x", 1, (2, 3), "y"), until=12).trace.to_text())
+        print(gossip_run("s", ids=("x", 1, "2", "y"), until=12).trace.to_text())
     """)
     here = os.path.dirname(os.path.abspath(__file__))
     outputs = []

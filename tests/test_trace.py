@@ -24,7 +24,7 @@ class Chatty(Node):
         for _ in range(n):
             self.send(dst, "ping")
 
-    def on_tick(self) -> None:
+    def timer_tick(self) -> None:
         pass
 
 
@@ -61,7 +61,7 @@ def test_drop_by_loss_is_recorded_at_send_time():
 def test_drop_by_partition_is_recorded():
     """A message sent across a partition is a drop with reason 'partition'."""
     sim = sim_with()
-    sim.at(1, sim.network.partition, ["a"])
+    sim.at(1, sim.network.partition, [["a"]])
     sim.at(2, sim["a"].op)
     sim.run(until=5)
     assert [e.info for e in sim.trace.filter(kind="drop")] == ["partition"]
@@ -132,6 +132,7 @@ def test_every_kind_can_be_recorded_in_one_run():
     sim.nemesis.partition([["a"]], at=3.5, heal_at=5)
     sim.at(4, sim["a"].op, "b")
     sim.nemesis.clock_jump("c", 1.0, at=6)
+    sim.nemesis.pause("c", at=7, duration=1)
     sim.run(until=10)
     assert set(kinds(sim)) == set(KINDS)
     reasons = {e.info for e in sim.trace.filter(kind="drop")}

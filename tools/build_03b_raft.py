@@ -165,13 +165,13 @@ class SeedElection(Node):
     def reset_timer(self):
         if self.timer is not None:
             self.timer.cancel()
-        self.timer = self.set_timer(self.timeout, self.on_timeout)
+        self.timer = self.set_timer(self.timeout, self.election_timeout)
 
     def set_state(self, state):
         self.state = state
         self.record("role", role=state, term=self.current_term)   # for the role timeline
 
-    def on_timeout(self):
+    def election_timeout(self):
         self.timer = None
         if self.state != "leader":
             self.start_election()
@@ -241,7 +241,7 @@ wins. Then we cut s1 off from the others for a while.
 sim = Simulation(seed=SEED, latency=Uniform(1, 10))
 for k, n in enumerate(NODES):
     sim.add_node(SeedElection, n, 150 + 50 * k)   # s1: 150, s2: 200, ..., s5: 350
-sim.at(400, sim.network.partition, ["s1"], ["s2", "s3", "s4", "s5"])
+sim.nemesis.partition([["s1"], ["s2", "s3", "s4", "s5"]], at=400)
 sim.at(1000, sim.network.heal)
 sim.run(until=1500)
 leaders = [(n, sim.node(n).current_term) for n in NODES if sim.node(n).state == "leader"]
@@ -298,8 +298,7 @@ def load(name):
 
 def as_run(record, end=None):
     # A stand-in for a Simulation: what role_timeline and space_time read.
-    trace = Trace()
-    trace._rows = [tuple(row) for row in record["rows"]]
+    trace = Trace.from_events(record["rows"])
     return SimpleNamespace(trace=trace, nodes=list(record["nodes"]),
                            now=record["end"] if end is None else end)
 

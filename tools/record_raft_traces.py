@@ -50,7 +50,7 @@ def _r(x):
 def rows_of(sim, windows=(), custom=("role",)) -> list:
     """The trace rows the pictures need: role changes and faults always, messages inside ``windows``."""
     out = []
-    for time, kind, node, peer, mtype, mid, info in sim.trace._rows:
+    for time, kind, node, peer, mtype, mid, info in sim.trace:
         if kind == "custom" and mtype not in custom:
             continue
         if kind in KEEP or (kind in MESSAGES and any(lo <= time <= hi for lo, hi in windows)):

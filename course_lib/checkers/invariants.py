@@ -30,29 +30,22 @@ owner of a term), so a node that forgets after a crash is still caught.
 
 from __future__ import annotations
 
-import weakref
 from typing import Any, Callable
-
-_MEMORY: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
 
 
 def _memory(sim: Any, name: str, fresh: Callable[[], Any]) -> Any:
-    per_sim = _MEMORY.setdefault(sim, {})
-    if name not in per_sim:
-        per_sim[name] = fresh()
-    return per_sim[name]
+    return sim.memo(("course_lib.checkers.invariants", name), fresh)
 
 
 def _new_rows(sim: Any, name: str) -> list:
-    """The trace rows recorded since this invariant last looked."""
+    """The trace events recorded since this invariant last looked."""
     trace = sim.trace
     if not trace.enabled:
         raise ValueError(f"invariant {name!r} reads the trace: create the Simulation with trace=True")
     state = _memory(sim, name + "/cursor", lambda: [0])
-    rows = trace._rows
     start = state[0]
-    state[0] = len(rows)
-    return rows[start:]
+    state[0] = trace.mark()
+    return trace.since(start)
 
 
 def atomic_commit(sim: Any) -> str | None:
@@ -104,7 +97,7 @@ def atomic_commit(sim: Any) -> str | None:
 
 def _claimants(sim: Any) -> list:
     out = []
-    for node in sim._nodes.values():
+    for node in sim.nodes.values():
         if node.crashed:
             continue
         is_leader = getattr(node, "is_leader", None)
@@ -158,7 +151,7 @@ def fenced_writes_monotonic(sim: Any) -> str | None:
     (``token`` None) are not checked.
     """
     seen = _memory(sim, "fenced_writes_monotonic", dict)  # node id -> [cursor, highest, {token: writer}]
-    for node in sim._nodes.values():
+    for node in sim.nodes.values():
         accepted = getattr(node, "accepted_writes", None)
         if accepted is None:
             continue

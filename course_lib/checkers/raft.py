@@ -28,10 +28,8 @@ so checking after every event stays cheap.
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
-_WATCHES: "weakref.WeakKeyDictionary[Any, _Watch]" = weakref.WeakKeyDictionary()
 
 NAMES = ("election_safety", "log_matching", "leader_completeness", "state_machine_safety")
 
@@ -52,10 +50,7 @@ class _Watch:
 
 
 def _watch(sim: Any) -> _Watch:
-    watch = _WATCHES.get(sim)
-    if watch is None:
-        watch = _WATCHES[sim] = _Watch()
-    return watch
+    return sim.memo("course_lib.checkers.raft", _Watch)
 
 
 def _update(sim: Any) -> _Watch:
@@ -64,14 +59,13 @@ def _update(sim: Any) -> _Watch:
     trace = sim.trace
     if not trace.enabled:
         raise ValueError("the Raft invariants read the trace: create the Simulation with trace=True")
-    rows = trace._rows
-    stamp = (sim._events, len(rows))
+    stamp = (sim.events_processed, trace.mark())
     if stamp == watch.stamp:
         return watch
     watch.stamp = stamp
-    new = rows[watch.cursor:]
-    watch.cursor = len(rows)
-    nodes = sim._nodes
+    new = trace.since(watch.cursor)
+    watch.cursor = trace.mark()
+    nodes = sim.nodes
     if watch.first:
         touched = list(nodes)
         watch.first = False

@@ -5,7 +5,8 @@ the latency models and the errors. Everything else is machinery.
 """
 
 from .clock import PhysicalClock
-from .errors import (EventBudgetExceeded, HandlerError, InvariantViolation, NoHandlerError,
+from .errors import (EventBudgetExceeded, HandlerError, HandlerTimeout, InvariantViolation,
+                     NoHandlerError, NodeCrashedError, NodeDefinitionError, ScenarioFailed,
                      SimulationError)
 from .latency import Constant, Exponential, LogNormal, Uniform
 from .messages import Message
@@ -20,5 +21,6 @@ __all__ = [
     "Simulation", "Node", "Message", "Timer", "Request", "Storage", "Network", "Nemesis",
     "Trace", "Event", "PhysicalClock", "Constant", "Uniform", "Exponential", "LogNormal",
     "SimulationError", "HandlerError", "NoHandlerError", "InvariantViolation", "EventBudgetExceeded",
+    "HandlerTimeout", "NodeCrashedError", "NodeDefinitionError", "ScenarioFailed",
     "InvalidArgument", "InvalidArgumentType",
 ]

@@ -13,10 +13,9 @@ Timers a node sets are measured on its own clock: a fast clock fires them early.
 
 from __future__ import annotations
 
-import math
 from typing import Callable
 
-from .latency import check_non_negative
+from .validation import check_non_negative, check_number
 
 
 class PhysicalClock:
@@ -29,14 +28,13 @@ class PhysicalClock:
     """
 
     def __init__(self, true_time: Callable[[], float], offset: float = 0.0, drift: float = 0.0) -> None:
-        if isinstance(offset, bool) or not isinstance(offset, (int, float)) or not math.isfinite(offset):
-            raise ValueError(f"offset={offset!r} must be a finite number")
-        if isinstance(drift, bool) or not isinstance(drift, (int, float)) or not -0.5 < drift < 0.5:
-            raise ValueError(f"drift={drift!r} must be a rate error in (-0.5, 0.5), e.g. 1e-4 for 100 ppm")
+        check_number("offset", offset, what="a finite number")
+        _check_drift(drift)
         self._true_time = true_time
         self.offset = float(offset)
         self.drift = float(drift)
         self.jumped = 0.0
+        self._on_rate_change = None  # the node re-times its armed timers (framework hook)
 
     def now(self) -> float:
         """Return the time this clock shows now."""
@@ -44,18 +42,23 @@ class PhysicalClock:
 
     def jump(self, delta: float) -> None:
         """Step the clock by ``delta`` (negative steps go back in time)."""
-        if isinstance(delta, bool) or not isinstance(delta, (int, float)) or not math.isfinite(delta):
-            raise ValueError(f"delta={delta!r} must be a finite number")
+        check_number("delta", delta, what="a finite number")
         self.jumped += float(delta)
 
     def set_drift(self, drift: float) -> None:
-        """Change the rate error from now on, keeping the current reading continuous."""
-        if isinstance(drift, bool) or not isinstance(drift, (int, float)) or not -0.5 < drift < 0.5:
-            raise ValueError(f"drift={drift!r} must be a rate error in (-0.5, 0.5)")
+        """Change the rate error from now on, keeping the current reading continuous.
+
+        Timers already set on this clock are re-timed: a timer set for 10 local
+        units still fires when this clock has advanced 10 units.
+        """
+        _check_drift(drift)
         t = self._true_time()
         reading = self.now()
+        old = self.drift
         self.drift = float(drift)
         self.offset = reading - self.jumped - (1.0 + self.drift) * t
+        if self._on_rate_change is not None:
+            self._on_rate_change(old, self.drift)
 
     def true_duration(self, local_duration: float) -> float:
         """Return how much true time passes while this clock advances ``local_duration``."""
@@ -64,3 +67,8 @@ class PhysicalClock:
 
     def __repr__(self) -> str:
         return f"PhysicalClock(now={self.now():.6f}, offset={self.offset}, drift={self.drift})"
+
+
+def _check_drift(drift: float) -> None:
+    check_number("drift", drift, low=-0.5, high=0.5, low_open=True, high_open=True,
+                 what="a rate error (1e-4 is 100 ppm)")

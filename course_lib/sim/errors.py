@@ -43,3 +43,32 @@ class InvariantViolation(SimulationError, AssertionError):
         super().__init__(
             f"invariant {name!r} violated at simulated time {time:g} (seed={seed!r}): {detail}"
         )
+
+
+class ScenarioFailed(SimulationError, AssertionError):
+    """A scenario's outcome was wrong; ``sim`` is the simulation of the failing run, if any.
+
+    Topic modules raise it from their scenarios; the grader
+    (:mod:`course_lib.grading`) turns it into a report with a replay line.
+    """
+
+    def __init__(self, message: str, sim: Any = None) -> None:
+        super().__init__(message)
+        self.sim = sim
+
+
+class NodeDefinitionError(SimulationError, TypeError):
+    """A ``Node`` subclass defines a handler the simulator could never call correctly.
+
+    Raised when the class is defined (not when a message arrives): a generator
+    or ``async`` handler, whose body would silently never run, or a handler
+    with the wrong number of parameters.
+    """
+
+
+class NodeCrashedError(SimulationError, RuntimeError):
+    """A crashed node tried to act (send, set a timer): a crashed process does nothing."""
+
+
+class HandlerTimeout(SimulationError):
+    """A run made no progress for ``handler_time_limit`` seconds: a handler in an infinite loop."""

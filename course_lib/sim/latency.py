@@ -16,25 +16,10 @@ import math
 import random
 from typing import Any, Callable, Union
 
+from .validation import (InvalidArgument, InvalidArgumentType, check_non_negative,  # noqa: F401
+                         check_probability)
+
 LatencyFn = Callable[[random.Random, Any, Any], float]
-
-
-def check_non_negative(name: str, value: Any) -> float:
-    """Return ``value`` as a float if it is a finite number >= 0, else raise naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name}={value!r} must be a number")
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name}={value!r} must be a finite number >= 0")
-    return float(value)
-
-
-def check_probability(name: str, value: Any) -> float:
-    """Return ``value`` if it is a probability in [0, 1], else raise naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name}={value!r} must be a probability, a number in [0, 1]")
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name}={value!r} must be a probability in [0, 1]")
-    return float(value)
 
 
 class Constant:
@@ -57,7 +42,7 @@ class Uniform:
         self.low = check_non_negative("low", low)
         self.high = check_non_negative("high", high)
         if self.high < self.low:
-            raise ValueError(f"high={high!r} must be >= low={low!r}")
+            raise InvalidArgument(f"high={high!r} must be >= low={low!r}")
 
     def __call__(self, rng: random.Random, src: Any, dst: Any) -> float:
         return self.low + (self.high - self.low) * rng.random()
@@ -72,7 +57,7 @@ class Exponential:
     def __init__(self, mean: float, minimum: float = 0.0) -> None:
         self.mean = check_non_negative("mean", mean)
         if self.mean == 0:
-            raise ValueError("mean=0 must be > 0 (use Constant for a fixed delay)")
+            raise InvalidArgument("mean=0 must be > 0 (use Constant for a fixed delay)")
         self.minimum = check_non_negative("minimum", minimum)
 
     def __call__(self, rng: random.Random, src: Any, dst: Any) -> float:
@@ -88,7 +73,7 @@ class LogNormal:
     def __init__(self, median: float, sigma: float = 0.5) -> None:
         self.median = check_non_negative("median", median)
         if self.median == 0:
-            raise ValueError("median=0 must be > 0")
+            raise InvalidArgument("median=0 must be > 0")
         self.sigma = check_non_negative("sigma", sigma)
         self._mu = math.log(self.median)
 
@@ -105,9 +90,9 @@ LatencyLike = Union[float, int, LatencyFn]
 def as_latency(value: LatencyLike, name: str = "latency") -> LatencyFn:
     """Return a latency model for a number (constant) or a callable ``(rng, src, dst) -> delay``."""
     if isinstance(value, bool):
-        raise TypeError(f"{name}={value!r} must be a number or a callable (rng, src, dst) -> delay")
+        raise InvalidArgumentType(f"{name}={value!r} must be a number or a callable (rng, src, dst) -> delay")
     if isinstance(value, (int, float)):
         return Constant(check_non_negative(name, value))
     if callable(value):
         return value
-    raise TypeError(f"{name}={value!r} must be a number or a callable (rng, src, dst) -> delay")
+    raise InvalidArgumentType(f"{name}={value!r} must be a number or a callable (rng, src, dst) -> delay")

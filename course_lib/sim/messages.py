@@ -5,6 +5,12 @@ a ``src``, a ``dst`` and named fields. The receiver never shares a mutable
 object with the sender: fields that are not plain immutable values are deep
 copied for every delivery, so a learner's bug cannot hide behind a shared
 list or dict.
+
+A message is a value: two messages are equal when they have the same type,
+the same route (``src`` and ``dst``) and equal fields, and equal messages hash
+alike, so a set of acknowledgements counts each sender once. The transport's
+bookkeeping (``id``, ``reply_to``) is not part of the value: a message
+delivered twice by a duplicating network equals itself.
 """
 
 from __future__ import annotations
@@ -12,101 +18,121 @@ from __future__ import annotations
 import copy
 import keyword
 from types import MappingProxyType
-
-try:  # the C accessor namedtuple uses; it reads the tuple slot directly
-    from collections import _tuplegetter as _slot
-except ImportError:  # pragma: no cover - other Pythons
-    def _slot(index: int, doc: str | None) -> property:  # type: ignore[misc]
-        return property(lambda self: tuple.__getitem__(self, index), doc=doc)
 from typing import Any
 
-_IMMUTABLE = (int, float, str, bool, bytes, type(None), frozenset)
+from .validation import InvalidArgument, InvalidArgumentType
+
+#: Types whose values can be shared between nodes without copying.
+_ATOMIC = frozenset({int, float, complex, str, bool, bytes, type(None)})
+#: Names a field may not take: the message's own attributes and methods.
+_RESERVED = frozenset({"type", "fields", "src", "dst", "id", "reply_to", "get"})
+#: The envelope: kept in the same namespace as the fields, not part of ``fields``.
+_ENVELOPE = ("type", "src", "dst", "id", "reply_to", "_frozen", "_rpc", "_tc")
+_ENVELOPE_SET = frozenset(_ENVELOPE)
+#: Not part of a message's value (equality and hash).
+_TRANSPORT = frozenset({"id", "reply_to", "_frozen", "_rpc", "_tc"})
+_CHECKED_TYPES: set = set()
+
+_new = object.__new__
+_set = object.__setattr__
 
 
 def is_immutable(value: Any) -> bool:
-    """Return True when ``value`` can be shared between nodes without copying."""
+    """Return True when ``value`` can be shared between nodes without copying.
+
+    Numbers, strings, bytes, None, and tuples and frozensets made only of
+    those. A frozenset or tuple holding a mutable object is not immutable: the
+    object inside could still be changed by one node under the other's feet.
+    """
     kind = type(value)
-    if kind in _IMMUTABLE:
+    if kind in _ATOMIC:
         return True
-    if kind is tuple:
+    if kind is tuple or kind is frozenset:
         return all(is_immutable(v) for v in value)
     return False
 
 
-def check_type_name(msg_type: Any) -> str:
+def check_type_name(msg_type: Any, what: str = "msg_type") -> str:
     """Return ``msg_type`` if it can name an ``on_<type>`` handler, else raise."""
     if not isinstance(msg_type, str):
-        raise TypeError(f"msg_type={msg_type!r} must be a str such as 'replicate'")
+        raise InvalidArgumentType(f"{what}={msg_type!r} must be a str such as 'replicate'")
     if not msg_type.isidentifier() or keyword.iskeyword(msg_type):
-        raise ValueError(
-            f"msg_type={msg_type!r} must be a Python identifier "
+        raise InvalidArgument(
+            f"{what}={msg_type!r} must be a Python identifier "
             f"(it names the handler on_{msg_type})"
         )
     return msg_type
 
 
-_RESERVED = frozenset({"type", "fields", "src", "dst", "id", "reply_to", "get"})
-_CHECKED_TYPES: set = set()
-
-
-def _rebuild(state: tuple) -> "Message":
-    return tuple.__new__(Message, state)
-
-
-class Message(tuple):
+class Message:
     """An immutable message with a type and named fields.
 
-    Fields read as attributes (``msg.key``) or by subscript (``msg["key"]``);
-    ``src``, ``dst`` and ``id`` are filled in when the message is sent. Treat a
-    message as a value: it cannot be changed, only answered or sent anew.
+    Fields are real attributes (``msg.key``), and read by subscript
+    (``msg["key"]``) or with :meth:`get`; ``"key" in msg`` asks whether the
+    message has that field. ``src``, ``dst`` and ``id`` are filled in when the
+    message is sent. Treat a message as a value: it cannot be changed, only
+    answered or sent anew.
 
     Example:
-        >>> m = Message("replicate", key="x", value=1)
-        >>> m.type, m.key, m["value"]
-        ('replicate', 'x', 1)
+        >>> m = Message("append", index=3, count=2)
+        >>> m.type, m.index, m["count"], "index" in m
+        ('append', 3, 2, True)
+        >>> Message("ack", term=1) == Message("ack", term=1)
+        True
     """
 
-    # A tuple underneath: immutable for free and cheap to build, which matters
-    # because every send builds one (see benchmarks/bench_delivery.py).
-    __slots__ = ()
+    # Defaults of the envelope, stored in the instance only when they differ.
+    reply_to = None
+    _frozen = True
+    _rpc = False
 
-    type = _slot(0, "The message type; picks the handler ``on_<type>``.")
-    fields = property(lambda self: MappingProxyType(tuple.__getitem__(self, 1)),
-                      doc="The named fields, as a read-only mapping.")
-    src = _slot(2, "The sender's node id (None until sent).")
-    dst = _slot(3, "The receiver's node id (None until sent).")
-    id = _slot(4, "A number unique to this send within the simulation.")
-    reply_to = _slot(5, "The id of the request this message answers, if any.")
-    _frozen = _slot(6, None)
+    # The envelope and the fields live in the instance __dict__, so reading
+    # either is a plain attribute lookup (see benchmarks/bench_delivery.py).
+    # Construction bypasses __setattr__, which refuses every change.
 
-    def __new__(cls, msg_type: str, /, **fields: Any) -> "Message":
-        return tuple.__new__(cls, (msg_type, fields, None, None, None, None,
-                                   _check(msg_type, fields)))
+    def __init__(self, msg_type: str, /, **fields: Any) -> None:
+        frozen = _check(msg_type, fields)
+        fields.update(type=msg_type, src=None, dst=None, id=None)
+        if not frozen:
+            fields["_frozen"] = False
+        _set(self, "__dict__", fields)
+
+    # -- reading -------------------------------------------------------------------
+    @property
+    def fields(self) -> MappingProxyType:
+        """The named fields, as a read-only mapping (without type, src, dst, id)."""
+        return MappingProxyType({k: v for k, v in self.__dict__.items() if k not in _ENVELOPE_SET})
 
     def __getattr__(self, name: str) -> Any:
+        # Only called when normal lookup fails: the field does not exist.
         if name.startswith("__"):
             raise AttributeError(name)
-        fields = tuple.__getitem__(self, 1)
-        try:
-            return fields[name]
-        except KeyError:
-            raise AttributeError(
-                f"message {self.type!r} has no field {name!r}; its fields are {sorted(fields)}"
-            ) from None
+        raise AttributeError(
+            f"message {self.__dict__.get('type')!r} has no field {name!r}; "
+            f"its fields are {sorted(self.fields)}"
+        )
 
-    def __getitem__(self, name: str) -> Any:  # type: ignore[override]
-        fields = tuple.__getitem__(self, 1)
-        try:
-            return fields[name]
-        except (KeyError, TypeError):
-            raise KeyError(
-                f"message {tuple.__getitem__(self, 0)!r} has no field {name!r}; its fields are {sorted(fields)}"
-            ) from None
+    def __getitem__(self, name: str) -> Any:
+        if isinstance(name, str) and name not in _ENVELOPE_SET:
+            try:
+                return self.__dict__[name]
+            except KeyError:
+                pass
+        raise KeyError(
+            f"message {self.__dict__.get('type')!r} has no field {name!r}; "
+            f"its fields are {sorted(self.fields)}"
+        )
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name not in _ENVELOPE_SET and name in self.__dict__
 
     def get(self, name: str, default: Any = None) -> Any:
         """Return field ``name`` or ``default`` when the message has no such field."""
-        return tuple.__getitem__(self, 1).get(name, default)
+        if name in _ENVELOPE_SET:
+            return default
+        return self.__dict__.get(name, default)
 
+    # -- immutability -------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(
             f"messages are immutable: cannot set {name!r} on a {self.type!r} message; "
@@ -118,39 +144,91 @@ class Message(tuple):
             f"messages are immutable: cannot delete {name!r} from a {self.type!r} message"
         )
 
+    # -- value semantics ----------------------------------------------------------
+    def _value_items(self) -> list:
+        return [(k, v) for k, v in self.__dict__.items() if k not in _TRANSPORT]
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Message):
             return NotImplemented
-        return (tuple.__getitem__(self, 0) == tuple.__getitem__(other, 0)
-                and tuple.__getitem__(self, 1) == tuple.__getitem__(other, 1))
+        mine, theirs = self.__dict__, other.__dict__
+        compared = 0
+        for name, value in mine.items():
+            if name in _TRANSPORT:
+                continue
+            if name not in theirs:
+                return False
+            other_value = theirs[name]
+            if not (other_value is value or other_value == value):
+                return False
+            compared += 1
+        return compared == sum(1 for name in theirs if name not in _TRANSPORT)
 
     def __ne__(self, other: object) -> bool:
         eq = self.__eq__(other)
         return eq if eq is NotImplemented else not eq
 
     def __hash__(self) -> int:
-        return hash(self.type)
+        # Order-independent over (name, value); an unhashable value (a list)
+        # contributes its type only, which keeps hash consistent with ==.
+        return hash(frozenset((name, _hashable(value)) for name, value in self._value_items()))
+
+    # -- copying and pickling ------------------------------------------------------
+    def __copy__(self) -> "Message":
+        return self
+
+    def __deepcopy__(self, memo: dict) -> "Message":
+        if self._frozen:
+            return self
+        clone = _new(Message)
+        _set(clone, "__dict__", copy.deepcopy(self.__dict__, memo))
+        return clone
 
     def __reduce__(self) -> tuple:
-        return (_rebuild, (tuple(self),))
+        return (_rebuild, (dict(self.__dict__),))
 
     def __repr__(self) -> str:
-        body = ", ".join(f"{k}={v!r}" for k, v in tuple.__getitem__(self, 1).items())
-        route = f" {self.src!r}->{self.dst!r}" if self.src is not None else ""
-        return f"Message({self.type!r}{route}{', ' if body else ''}{body})"
+        d = self.__dict__
+        body = ", ".join(f"{k}={v!r}" for k, v in d.items() if k not in _ENVELOPE_SET)
+        route = f" {d['src']!r}->{d['dst']!r}" if d.get("src") is not None else ""
+        return f"Message({d['type']!r}{route}{', ' if body else ''}{body})"
 
+    # -- framework -------------------------------------------------------------------
     def _stamped(self, src: Any, dst: Any, msg_id: int, reply_to: int | None) -> "Message":
         """Return the copy that travels the wire (framework use)."""
-        t, fields, _, _, _, _, frozen = self
-        return tuple.__new__(Message, (t, fields if frozen else copy.deepcopy(fields),
-                                       src, dst, msg_id, reply_to, frozen))
+        d = self.__dict__
+        wire = dict(d) if self._frozen else copy.deepcopy(d)
+        wire["src"], wire["dst"], wire["id"] = src, dst, msg_id
+        if reply_to is not None:
+            wire["reply_to"] = reply_to
+        else:
+            wire.pop("reply_to", None)
+        wire.pop("_rpc", None)
+        out = _new(Message)
+        _set(out, "__dict__", wire)
+        return out
 
     def _delivery_copy(self) -> "Message":
         """Return the object handed to a handler: itself if immutable, else a deep copy."""
-        if tuple.__getitem__(self, 6):
+        if self._frozen:
             return self
-        t, fields, src, dst, msg_id, reply_to, frozen = self
-        return tuple.__new__(Message, (t, copy.deepcopy(fields), src, dst, msg_id, reply_to, frozen))
+        out = _new(Message)
+        _set(out, "__dict__", copy.deepcopy(self.__dict__))
+        return out
+
+
+def _rebuild(state: dict) -> Message:
+    out = _new(Message)
+    _set(out, "__dict__", state)
+    return out
+
+
+def _hashable(value: Any) -> Any:
+    try:
+        hash(value)
+    except TypeError:
+        return ("<unhashable>", type(value).__name__)
+    return value
 
 
 def _check(msg_type: str, fields: dict) -> bool:
@@ -158,22 +236,44 @@ def _check(msg_type: str, fields: dict) -> bool:
     if msg_type not in _CHECKED_TYPES:
         check_type_name(msg_type)
         _CHECKED_TYPES.add(msg_type)
-    if fields:
-        if not _RESERVED.isdisjoint(fields):
-            raise ValueError(
-                f"field names {sorted(_RESERVED.intersection(fields))} are reserved "
-                f"for the message itself; rename them (message type {msg_type!r})"
+    frozen = True
+    for name, value in fields.items():
+        if name in _RESERVED or name[0] == "_":
+            raise InvalidArgument(
+                f"field name {name!r} is reserved for the message itself (reserved: "
+                f"{sorted(_RESERVED)} and names starting with '_'); rename it "
+                f"(message type {msg_type!r})"
             )
-        for value in fields.values():
-            if type(value) not in _IMMUTABLE and not is_immutable(value):
-                return False
-    return True
+        if frozen and type(value) not in _ATOMIC and not is_immutable(value):
+            frozen = False
+    return frozen
 
 
 def wire_message(msg_type: str, fields: dict, src: Any, dst: Any, msg_id: int,
                  reply_to: int | None) -> Message:
-    """Build a sent message straight from a type and fields (framework fast path of ``send``)."""
-    frozen = _check(msg_type, fields)
+    """Build a sent message straight from a type and fields (framework fast path of ``send``).
+
+    ``fields`` must be a dict the caller owns (the keyword arguments of ``send``).
+    """
+    if msg_type not in _CHECKED_TYPES:
+        check_type_name(msg_type)
+        _CHECKED_TYPES.add(msg_type)
+    frozen = True
+    for name, value in fields.items():  # inlined _check: this runs for every send
+        if name in _RESERVED or name[0] == "_":
+            _check(msg_type, fields)  # raises the full error
+        if frozen and value.__class__ not in _ATOMIC and not is_immutable(value):
+            frozen = False
     if not frozen:
         fields = copy.deepcopy(fields)
-    return tuple.__new__(Message, (msg_type, fields, src, dst, msg_id, reply_to, frozen))
+    fields["type"] = msg_type
+    fields["src"] = src
+    fields["dst"] = dst
+    fields["id"] = msg_id
+    if reply_to is not None:
+        fields["reply_to"] = reply_to
+    if not frozen:
+        fields["_frozen"] = False
+    out = _new(Message)
+    _set(out, "__dict__", fields)
+    return out

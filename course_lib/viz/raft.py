@@ -34,7 +34,7 @@ def role_spans(sim: Any) -> dict[Any, list[tuple[float, float, str, int]]]:
     end = sim.now
     current: dict[Any, tuple[float, str, int]] = {n: (0.0, "follower", 0) for n in sim.nodes}
     spans: dict[Any, list] = {n: [] for n in sim.nodes}
-    for row in sim.trace._rows:
+    for row in sim.trace:
         time, kind, node = row[0], row[1], row[2]
         if node not in current:
             continue
@@ -73,15 +73,9 @@ def role_timeline(sim: Any, *, nodes: Sequence[Any] | None = None, ax: Any = Non
     hi = float(sim.now if end is None else end) or 1.0
     if ax is None:
         _, ax = plt.subplots(figsize=(11, 0.55 * len(nodes) + 1.4))
-    open_at = None
-    for row in sim.trace._rows:
-        if row[1] == "partition" and open_at is None:
-            open_at = row[0]
-        elif row[1] == "heal" and open_at is not None:
-            ax.axvspan(max(open_at, lo), min(row[0], hi), color="#f4cccc", alpha=0.5, lw=0, zorder=0)
-            open_at = None
-    if open_at is not None and open_at < hi:
-        ax.axvspan(max(open_at, lo), hi, color="#f4cccc", alpha=0.5, lw=0, zorder=0)
+    for t0, t1 in sim.trace.partition_spans(hi):
+        if t1 > lo and t0 < hi:
+            ax.axvspan(max(t0, lo), min(t1, hi), color="#f4cccc", alpha=0.5, lw=0, zorder=0)
     for lane, node in enumerate(nodes):
         y = len(nodes) - 1 - lane
         for t0, t1, role, term in spans.get(node, []):

@@ -17,6 +17,10 @@ _PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
             "#17becf", "#bcbd22", "#7f7f7f", "#d62728"]
 
 
+#: Node-level fault events that ``annotate`` can mark by kind, like custom events by name.
+_NODE_FAULTS = ("pause", "resume", "clock_jump")
+
+
 def _trace_of(source: Any) -> Trace:
     trace = getattr(source, "trace", source)
     if not isinstance(trace, Trace):
@@ -27,6 +31,8 @@ def _trace_of(source: Any) -> Trace:
 def _label(event: Any) -> str:
     """A short label for a custom event: ``key=value`` for writes, else its name and values."""
     info = event.info
+    if event.kind in _NODE_FAULTS:
+        return event.kind
     if isinstance(info, dict) and set(info) == {"key", "value"}:
         return f"{info['key']}={info['value']}"
     if isinstance(info, dict):
@@ -54,7 +60,8 @@ def space_time(source: Any, *, nodes: Sequence[Any] | None = None, start: float 
         nodes: lanes to draw, top to bottom (default: every node, in order added).
         start, end: the time window (default: the whole run).
         types: only draw messages of these types.
-        annotate: names of custom events (``node.record(name, ...)``) to mark with a dot.
+        annotate: names of custom events (``node.record(name, ...)``) to mark with a dot,
+            and the fault kinds ``"pause"``, ``"resume"``, ``"clock_jump"``.
         ax: draw into this Axes instead of a new figure.
         title: the figure title.
         legend: show the legend of message types.
@@ -160,7 +167,8 @@ def space_time(source: Any, *, nodes: Sequence[Any] | None = None, start: float 
                 x1, y_end = s.time + stub, y1
             ax.plot([s.time, x1], [y0, y_end], ls="--", lw=0.9, color=color(s.type), alpha=0.7, zorder=3)
             ax.plot([x1], [y_end], marker="x", color="#d62728", ms=7, mew=2, zorder=4)
-        elif e.kind == "custom" and e.type in annotate and e.node in lane and lo <= e.time <= hi:
+        elif ((e.kind == "custom" and e.type in annotate) or (e.kind in _NODE_FAULTS and e.kind in annotate)) \
+                and e.node in lane and lo <= e.time <= hi:
             ax.plot([e.time], [lane[e.node]], marker="o", ms=6, color="black", zorder=5)
             ax.annotate(_label(e), (e.time, lane[e.node]), xytext=(2, 5), textcoords="offset points",
                         fontsize=7, rotation=30, zorder=5)
