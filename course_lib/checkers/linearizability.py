@@ -733,11 +733,8 @@ class _PartitionSearch:
                         entry, config, state, calls, p, q, r, t = calls
                         depth -= 1
                         # unlift: relink the return node, then the call node
-                        ret = entry + 1
-                        nxt[r] = ret
-                        prv[t] = ret
-                        nxt[p] = entry
-                        prv[q] = entry
+                        nxt[r] = prv[t] = entry + 1
+                        nxt[p] = prv[q] = entry
                         if not greedy[entry]:
                             break
                     else:
@@ -776,7 +773,7 @@ class _PartitionSearch:
                     r, t = prv[ret], nxt[ret]
                     nxt[r] = t
                     prv[t] = r
-                    # (the neighbours are kept for unlinking: the stack undoes
+                    # (the neighbours are kept for relinking: the stack undoes
                     # unlinks in reverse order, so they are still the neighbours)
                     calls = (entry, config, state, calls, p, q, r, t)
                     config = key
@@ -792,11 +789,8 @@ class _PartitionSearch:
                 while calls is not None:
                     entry, config, state, calls, p, q, r, t = calls
                     depth -= 1
-                    ret = entry + 1
-                    nxt[r] = ret
-                    prv[t] = ret
-                    nxt[p] = entry
-                    prv[q] = entry
+                    nxt[r] = prv[t] = entry + 1
+                    nxt[p] = prv[q] = entry
                     if not greedy[entry]:
                         break
                 else:
