@@ -49,7 +49,7 @@ import linearizability_before  # noqa: E402
 from course_lib.checkers import linearizable  # noqa: E402
 from course_lib.history import History, bundled_history_path, load_jepsen  # noqa: E402
 
-REPEATS = 11
+REPEATS = 15
 """Timings per checker and workload; the best is kept."""
 
 TARGETS = {"c50-ok": 0.8, "c50-bad": None, "batch of 100": 0.5}
