@@ -71,7 +71,7 @@ from itertools import repeat
 from typing import Any, Hashable, Iterable, Sequence
 
 from course_lib.checkers.models import KVModel, RegisterModel, model_name, resolve_model
-from course_lib.history import History, Operation
+from course_lib.history import Event, History, Operation
 from course_lib.sim.validation import InvalidArgumentType, check_int
 
 __all__ = ["LinearizabilityResult", "linearizable", "DEFAULT_BUDGET", "DEFAULT_MAX_CACHE"]
@@ -435,8 +435,7 @@ def _records(history: Any, model: Any) -> Sequence[Any]:
     ops = list(history)
     for position, op in enumerate(ops):
         if not isinstance(op, Operation):
-            hint = (" (pass the History itself, not its events)"
-                    if type(op).__name__ == "Event" else "")
+            hint = " (pass the History itself, not its events)" if isinstance(op, Event) else ""
             raise InvalidArgumentType(f"history holds {op!r} at position {position}, which "
                                       f"is not an Operation{hint}")
     return ops
