@@ -46,7 +46,7 @@ lab: setup
 	$(BIN)/jupyter lab --no-browser --ServerApp.root_dir="$(CURDIR)" $(ALLOW_ROOT)
 
 test: setup
-	$(BIN)/python -m pytest -n 2 --dist loadfile tests notebooks --nbval --nbval-current-env \
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests notebooks course_lib --doctest-modules --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg --durations=15
 
 # Regenerate exercises/ from solutions/ (maintainers). It would overwrite a learner's answers,

@@ -81,7 +81,7 @@ class HappensBefore:
         trace = _trace_of(source)
         rows = trace.events  # Event tuples: row[1] is the kind, row[2] the node
         self._trace = trace
-        self._rows = rows
+        self._event_rows = rows
         self.select = select
         if nodes is None:
             sim_nodes = getattr(source, "nodes", None)
@@ -232,7 +232,7 @@ class HappensBefore:
         vb = self._vectors[self._where[self._check(b)]]
         if a == b:
             return False
-        k = self._pos[self._rows[a][2]]
+        k = self._pos[self._event_rows[a][2]]
         return va[k] <= vb[k]
 
     def concurrent(self, a: int, b: int) -> bool:
@@ -286,7 +286,7 @@ class HappensBefore:
         ``e`` holds for every causally related pair: an O(events × nodes) check.
         """
         vec = self.vector(e)
-        own = self._rows[e][2]
+        own = self._event_rows[e][2]
         out = []
         for node, count in zip(self.nodes, vec):
             if node == own:

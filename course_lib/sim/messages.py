@@ -247,33 +247,3 @@ def _check(msg_type: str, fields: dict) -> bool:
         if frozen and type(value) not in _ATOMIC and not is_immutable(value):
             frozen = False
     return frozen
-
-
-def wire_message(msg_type: str, fields: dict, src: Any, dst: Any, msg_id: int,
-                 reply_to: int | None) -> Message:
-    """Build a sent message straight from a type and fields (framework fast path of ``send``).
-
-    ``fields`` must be a dict the caller owns (the keyword arguments of ``send``).
-    """
-    if msg_type not in _CHECKED_TYPES:
-        check_type_name(msg_type)
-        _CHECKED_TYPES.add(msg_type)
-    frozen = True
-    for name, value in fields.items():  # inlined _check: this runs for every send
-        if name in _RESERVED or name[0] == "_":
-            _check(msg_type, fields)  # raises the full error
-        if frozen and value.__class__ not in _ATOMIC and not is_immutable(value):
-            frozen = False
-    if not frozen:
-        fields = copy.deepcopy(fields)
-    fields["type"] = msg_type
-    fields["src"] = src
-    fields["dst"] = dst
-    fields["id"] = msg_id
-    if reply_to is not None:
-        fields["reply_to"] = reply_to
-    if not frozen:
-        fields["_frozen"] = False
-    out = _new(Message)
-    _set(out, "__dict__", fields)
-    return out

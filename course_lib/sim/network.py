@@ -68,7 +68,6 @@ class Network:
         self._faults = False  # any partition or cut active (checked on every send)
         self._fast_delay: float | None = None  # the delay when every link is plain (see _refresh)
         self._next_handle = 0
-        self._next_id = 0
         self._refresh()
 
     # -- settings ---------------------------------------------------------------------------
@@ -97,7 +96,7 @@ class Network:
         d = self._default
         plain = (type(d.latency) is Constant and not d.loss and not d.duplicate and not d.reorder
                  and not self._links)
-        self._fast_delay = d.latency.delay if plain else None
+        self._fast_delay = self._sim._fast_delay = d.latency.delay if plain else None
 
     def configure(self, *, latency: LatencyLike | None = None, loss: float | None = None,
                   duplicate: float | None = None, reorder: float | None = None,

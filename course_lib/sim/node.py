@@ -349,9 +349,8 @@ class Node:
             receiver = None
         if receiver is None or dst.__class__ is bool:
             sim._check_node("dst", dst)
-        network = sim.network
-        network._next_id += 1
-        msg_id = network._next_id
+        sim._sent += 1
+        msg_id = sim._sent
         if msg_id > sim._max_events:  # the event budget counts sends: every delivery follows one
             sim._over_budget()
         traced = sim._traced
@@ -387,10 +386,13 @@ class Node:
         if traced:
             sim._tb_append(now)
             sim._cb_append(SEND_SEQ | self._tnode | receiver._tpeer | name)
-        if network._fast_delay is not None and not sim._net_faults:  # a plain network
-            heappush(sim._queue, (now + network._fast_delay, NORMAL, next(sim._eid), wire))
+            if not msg_id & 4095:  # every delivery follows a send: pack the times now and then
+                sim.trace._flush()
+        delay = sim._fast_delay
+        if delay is not None and not sim._net_faults:  # a plain network: no loss, no fault
+            heappush(sim._queue, (now + delay, NORMAL, next(sim._eid), wire))
         else:
-            network._route(self, wire, now)
+            sim.network._route(self, wire, now)
         return wire
 
     def broadcast(self, msg: Message | str, /, **fields: Any) -> list[Message]:

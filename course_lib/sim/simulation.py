@@ -6,7 +6,7 @@ import math
 import random
 import signal
 import threading
-from heapq import heappop, heappush
+from heapq import heapify, heappop, heappush
 from typing import Any, Callable, Iterable
 
 import simpy
@@ -19,7 +19,7 @@ from .messages import Message
 from .nemesis import Nemesis
 from .network import Network
 from .node import Node, Timer
-from .trace import DELIVER_REF, DROP_REF, FLUSH_ROWS, TIMER, Trace
+from .trace import DELIVER_REF, DROP_REF, TIMER, Trace
 
 DROP_CRASHED = DROP_REF[("crashed", True)]
 DROP_PARTITION_AT_ARRIVAL = DROP_REF[("partition", True)]
@@ -30,7 +30,7 @@ from .validation import (InvalidArgument, InvalidArgumentType, check_callable, c
 DEFAULT_HANDLER_TIME_LIMIT = 30.0
 
 #: The default event budget: far more than any chapter's run, small enough to stop a storm
-#: within seconds. Sends, deliveries, timer firings and scheduled calls each count one.
+#: within seconds. It bounds sends, and separately timer firings and scheduled calls.
 DEFAULT_MAX_EVENTS = 2_000_000
 
 
@@ -68,7 +68,7 @@ class _Watchdog:
 
     def _tick(self, signum: int, frame: Any) -> None:
         sim = self.sim
-        now = (sim.env._now, sim.network._next_id, sim._events, len(sim.trace))
+        now = (sim.env._now, sim._sent, sim._events, len(sim.trace))
         if now == self.last:
             node = sim._current
             where = f"node {node.id!r}" if node is not None else "a scheduled call"
@@ -78,6 +78,10 @@ class _Watchdog:
                 f"an infinite loop in a handler? Handlers must return; set a timer to wait. "
                 f"Raise the limit with Simulation(..., handler_time_limit=S) if the work is real")
         self.last = now
+
+
+#: The run loop's end marker (see :meth:`Simulation.run`).
+_STOP = object()
 
 
 def _check_node_id(node_id: Any) -> Any:
@@ -99,10 +103,11 @@ class Simulation:
         latency, loss, duplicate, reorder, reorder_delay: default network
             settings (see :class:`Network`).
         trace: record a :class:`Trace` of every event (turn off only for speed).
-        max_events: stop with :class:`EventBudgetExceeded` after this many
-            events (sends, deliveries, timer firings, scheduled calls), which
-            guards against message and timer storms and against ``run()`` with
-            a periodic timer and no ``until``. ``None`` removes the budget.
+        max_events: stop with :class:`EventBudgetExceeded` after more than
+            this many sends, or this many timer firings and scheduled calls
+            (every delivery follows a send), which guards against message and
+            timer storms and against ``run()`` with a periodic timer and no
+            ``until``. ``None`` removes the budget.
         handler_time_limit: stop with :class:`HandlerTimeout` when the run makes
             no progress for this many seconds of real time (a handler in an
             infinite loop). It never fires in a run that makes progress, so it
@@ -155,10 +160,11 @@ class Simulation:
         self._queue = self.env._queue
         self._eid = self.env._eid
         self._net_faults = False  # the network's partitions or cuts, mirrored for the hot path
+        self._fast_delay: float | None = None  # the network's delay when every link is plain
+        self._sent = 0  # messages sent: the last message id
         self._traced = self.trace.enabled
         self._tb_append = self.trace._tbuf.append
         self._cb_append = self.trace._code.append
-        self._tbuf = self.trace._tbuf
         self._name_code = self.trace._name_code
         self.network = Network(self, latency=latency, loss=loss, duplicate=duplicate,
                                reorder=reorder, reorder_delay=reorder_delay)
@@ -178,8 +184,8 @@ class Simulation:
 
     @property
     def events_processed(self) -> int:
-        """How many events (sends, deliveries, timer firings, scheduled calls) have run so far."""
-        return self._events
+        """How many sends, timer firings and scheduled calls have run so far (deliveries follow sends)."""
+        return self._events + self._sent
 
     # -- nodes -------------------------------------------------------------------------------
     def add_node(self, cls: type, node_id: Any, *args: Any, clock_offset: float = 0.0,
@@ -419,26 +425,39 @@ class Simulation:
             check_number("until", until, low=env.now, low_open=True,
                          what=f"a finite time after now ({env.now:g})")
         queue = self._queue
-        stop = math.inf if until is None else until
         arrive = self._arrive
+        # A sentinel marks the end: popped before anything else due at `until` (SimPy's rule:
+        # events at exactly `until` run in the next run), so the loop needs no bound check.
+        sentinel = (math.inf if until is None else until, -1, next(self._eid), _STOP)
+        heappush(queue, sentinel)
         self._running = True
         watchdog = _Watchdog.start(self)
         try:
             # Our own events are plain entries in SimPy's heap: a Message is an arrival, a tuple
             # (fn, args) a call; anything else is a SimPy event, processed as SimPy's step() does.
-            while queue and queue[0][0] < stop:
-                env._now, _, _, item = heappop(queue)
+            while True:
+                now, _, _, item = heappop(queue)
                 cls = item.__class__
                 if cls is Message:
+                    env._now = now
                     arrive(item)
                 elif cls is tuple:
+                    env._now = now
                     item[0](*item[1])
+                elif item is _STOP:
+                    break
                 else:
+                    env._now = now
                     callbacks, item.callbacks = item.callbacks, None
                     for callback in callbacks:
                         callback(item)
                     if not item._ok and not hasattr(item, "_defused"):
                         raise item._value  # a failed SimPy event nobody handled
+        except BaseException:
+            if sentinel in queue:  # stopped early: leave no stale end behind (rare, so O(n) is fine)
+                queue.remove(sentinel)
+                heapify(queue)
+            raise
         finally:
             self._running = False
             self._current = None
@@ -527,7 +546,7 @@ class Simulation:
 
     def _over_budget(self) -> None:
         raise EventBudgetExceeded(
-            f"more than max_events={self._max_events} events (sends, deliveries, timer firings) "
+            f"more than max_events={self._max_events} events (sends, or timer firings and calls) "
             f"by simulated time {self.env.now:g} (seed={self.seed!r}): a message or timer storm, or "
             f"run() without until= while a periodic timer is set? Pass until=, or raise the "
             f"budget with Simulation(..., max_events=N)")
@@ -552,8 +571,6 @@ class Simulation:
         if self._traced:
             self._tb_append(self.env._now)
             self._cb_append(DELIVER_REF | msg.id << 5)
-            if len(self._tbuf) >= FLUSH_ROWS:
-                self.trace._flush()
         self._current = node
         if msg.reply_to is None:  # Node._receive, inlined (a class overriding it has no cache)
             handler = node._handlers.get(msg.type)
