@@ -17,6 +17,9 @@ on one run of each variant; see the issue's note).
 from __future__ import annotations
 
 import random
+import re
+import shutil
+import subprocess
 import sys
 import time
 
@@ -87,7 +90,7 @@ def course_lib_run(n_nodes: int, trace: bool) -> float:
     sim.run()
     elapsed = time.process_time() - start
     assert counter[0] >= DELIVERIES, counter
-    if trace:
+    if trace and BYTES_PER_EVENT is not None:
         BYTES_PER_EVENT.append(sim.trace.nbytes() / len(sim.trace))
     return elapsed
 
@@ -96,6 +99,36 @@ def best_interleaved(n: int) -> tuple[float, float, float]:
     """Best of REPEATS for each variant, run in turn so machine noise hits all three alike."""
     runs = [(bare_simpy(n), course_lib_run(n, False), course_lib_run(n, True)) for _ in range(REPEATS)]
     return tuple(min(r[i] for r in runs) for i in range(3))  # type: ignore[return-value]
+
+
+# One variant, run by valgrind in a child process: instructions are counted, not timed.
+_COUNT_ONE = """
+import sys
+sys.path.insert(0, {bench_dir!r})
+import bench_delivery as b
+b.DELIVERIES = int(sys.argv[2])
+b.BYTES_PER_EVENT = None  # skip the trace's size scan: count the run only
+mode = sys.argv[1]
+if mode == "bare":
+    b.bare_simpy(100)
+else:
+    b.course_lib_run(100, mode == "traced")
+"""
+
+
+def instructions_per_delivery(mode: str) -> float | None:
+    """Instructions one delivery costs in ``mode``, from two callgrind runs (the difference cancels start-up)."""
+    script = _COUNT_ONE.format(bench_dir=str(__import__("pathlib").Path(__file__).resolve().parent))
+    counts = []
+    for n in (10_000, 20_000):
+        out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                              sys.executable, "-c", script, mode, str(n)],
+                             capture_output=True, text=True)
+        found = re.search(r"Collected : (\d+)", out.stderr)
+        if found is None:
+            return None
+        counts.append(int(found.group(1)))
+    return (counts[1] - counts[0]) / 10_000
 
 
 def main() -> None:
@@ -109,6 +142,17 @@ def main() -> None:
               f"{lib / bare:>8.2f}x {1e6 * traced / DELIVERIES:>10.2f} {traced / bare:>11.2f}x "
               f"{max(BYTES_PER_EVENT):>14.1f}")
     print("targets: traced/bare <= 2.0x, flat across node counts; trace <= 64 bytes per event")
+    if shutil.which("valgrind") is None:
+        print("(valgrind not found: no instruction counts)")
+        return
+    counts = {mode: instructions_per_delivery(mode) for mode in ("bare", "untraced", "traced")}
+    if None in counts.values():
+        print("(valgrind could not count instructions here)")
+        return
+    bare = counts["bare"]
+    print(f"instructions per delivery at 100 nodes (callgrind; the machine's load cannot move them): "
+          f"bare {bare:.0f}, untraced {counts['untraced']:.0f} ({counts['untraced'] / bare:.2f}x), "
+          f"traced {counts['traced']:.0f} ({counts['traced'] / bare:.2f}x)")
 
 
 if __name__ == "__main__":
