@@ -344,10 +344,10 @@ class Node:
         if self._crashed:
             raise NodeCrashedError(f"node {self._id!r} is crashed and cannot send")
         try:
-            receiver = sim._nodes.get(dst)
-        except TypeError:  # an unhashable dst, e.g. a list of peers: say so plainly below
-            receiver = None
-        if receiver is None or dst.__class__ is bool:
+            receiver = sim._nodes[dst]
+        except (KeyError, TypeError):  # unknown, or unhashable (a list of peers): say so plainly
+            sim._check_node("dst", dst)
+        if dst is True or dst is False:  # True == 1: never deliver to node 1 by mistake
             sim._check_node("dst", dst)
         sim._sent += 1
         msg_id = sim._sent
