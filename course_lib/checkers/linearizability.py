@@ -373,7 +373,7 @@ def linearizable(
         reason=(f"Linearizable: all {len(labels)} partitions of {len(live)} operations "
                 f"have a legal order ({steps} search steps)."),
         checked=len(labels), steps=steps, cache_peak=cache_peak,
-        _evidence={"witness": lambda: {label: tuple(_operation(group[node >> 1])
+        _evidence={"witness": lambda: {label: tuple(_operation(group[node - 1])
                                                     for node in order)
                                        for label, group, order in orders}},
         **common)
@@ -470,8 +470,8 @@ def _violation(search: "_PartitionSearch", model: Any, steps: int, cache_peak: i
                checked: int, common: dict) -> LinearizabilityResult:
     group = search.ops
     calls, state, deadline_node = search.best
-    prefix = [group[node >> 1] for node in _nodes(calls)]
-    deadline = _operation(group[(deadline_node - 1) >> 1])
+    prefix = [group[node - 1] for node in _nodes(calls)]
+    deadline = _operation(group[deadline_node - search.span - 1])
     search.release()  # before building the result: the cache may be large
     done = {op.id for op in prefix}
     stuck = tuple(_operation(op) for op in group
@@ -513,13 +513,14 @@ class _PartitionSearch:
     """A resumable search of one partition (Wing & Gong with Lowe's cache).
 
     Events are nodes of a doubly linked list in real-time order: node 0 is the
-    head, operation ``i`` has call node ``2i+1`` and return node ``2i+2``, and
-    node ``2n+1`` is the tail. An indeterminate operation may take effect
-    after every determinate one or never, so its return node is parked after
-    the tail, where the search never goes: reaching the tail means every
-    determinate operation is linearized, and the history is. (The tail is a
-    call node whose instruction says so, which costs the other steps
-    nothing.)
+    head, operation ``i`` has call node ``i+1`` and return node ``i+n+2``, and
+    node ``n+1`` is the tail, so that the nodes up to the tail are call nodes
+    and those after it return nodes (comparing small ints is cheaper than
+    testing a bit). An indeterminate operation may take effect after every determinate
+    one or never, so its return node is parked after the tail, where the
+    search never goes: reaching the tail means every determinate operation is
+    linearized, and the history is. (The tail is a call node whose
+    instruction says so, which costs the other steps nothing.)
 
     A configuration (a remembered pair) is ``(bits, state)`` in a partition
     of up to ``_SMALL`` operations: ``bits`` has bit ``i`` set if operation
@@ -551,7 +552,8 @@ class _PartitionSearch:
         self.order: list[int] = []  # call nodes in linearization order, once valid
         n = len(ops)
         size = 2 * n + 2
-        self.tail = tail = size - 1
+        self.tail = tail = n + 1
+        self.span = span = n + 1  # from a call node to its return node
         shift = size.bit_length()
         late = 1 << 62 << shift  # after every event: an indeterminate return
         keys: list[int] = []
@@ -583,12 +585,12 @@ class _PartitionSearch:
         for op in ops:
             add(op.call_index << shift | node)
             if op.status in _INDETERMINATE:
-                add(late | (node + 1))
+                add(late | (node + span))
                 if not small:
                     rank[node] = ~indeterminate
                 indeterminate += 1
             else:
-                add(op.return_index << shift | (node + 1))
+                add(op.return_index << shift | (node + span))
                 if not small:
                     rank[node] = determinate
                     determinate += 1
@@ -598,10 +600,10 @@ class _PartitionSearch:
                 if compiled[0] == _READ:
                     expect[node] = compiled[1]
                     greedy[node] = builtin
-            node += 2
+            node += 1
         read_only = getattr(model, "read_only", None)
         if read_only is not None and not builtin:
-            greedy[1:2 * n:2] = [read_only(op) for op in ops]
+            greedy[1:n + 1] = [read_only(op) for op in ops]
         keys.sort()
         mask = (1 << shift) - 1
         path = [key & mask for key in keys]
@@ -615,7 +617,7 @@ class _PartitionSearch:
             last = node
         if small:
             self.bits = [0] * size
-            self.bits[1:2 * n:2] = _POWERS[:n]
+            self.bits[1:n + 1] = _POWERS[:n]
         else:
             self.bits = None
         self.made: dict[int, Operation] = {}  # Operations built for model.step
@@ -635,7 +637,7 @@ class _PartitionSearch:
         """Apply call ``node``'s operation to ``state`` with the model's step."""
         op = self.made.get(node)
         if op is None:
-            op = self.made[node] = _operation(self.ops[node >> 1])
+            op = self.made[node] = _operation(self.ops[node - 1])
         result = self.model.step(state, op)
         try:
             ok, after = result
@@ -653,7 +655,7 @@ class _PartitionSearch:
         string, say), or returns something that is not a pair, or a state that
         cannot be remembered. Returns if none of these is the cause.
         """
-        if not node & 1 or node == self.tail:
+        if node >= self.tail:  # a return node, or the tail
             return
         ok, after = self._apply(node, state)  # raises the model's own error, if any
         _check_hashable(self.model, f"step(state, {self.made[node]})", after)
@@ -678,7 +680,8 @@ class _PartitionSearch:
                                             self.bits)
         small = bits is not None
         apply, cache, remember = self._apply, self.cache, self.cache.add
-        tail, not_a_read = self.tail, _NOT_A_READ
+        tail, span, not_a_read = self.tail, self.span, _NOT_A_READ
+        returns = tail + 1  # the first return node
         write, append, cas, end = _WRITE, _APPEND, _CAS, _END
         config, calls, depth, entry, state = (self.config, self.calls, self.depth, self.entry,
                                               self.state)
@@ -700,7 +703,7 @@ class _PartitionSearch:
                         entry = nxt[entry]  # it reads another value: not now (the commonest step)
                         continue
                     after = state
-                elif entry & 1:  # another call node: try to linearize its operation now
+                elif entry < returns:  # another call node: try to linearize its operation
                     kind, a, b = code[entry]
                     if kind == append:
                         after = state + a
@@ -734,7 +737,7 @@ class _PartitionSearch:
                         entry, config, state, calls, p, q, r, t = calls
                         depth -= 1
                         # unlift: relink the return node, then the call node
-                        nxt[r] = prv[t] = entry + 1
+                        nxt[r] = prv[t] = entry + span
                         nxt[p] = prv[q] = entry
                         if not greedy[entry]:
                             break
@@ -770,7 +773,7 @@ class _PartitionSearch:
                     p, q = prv[entry], nxt[entry]
                     nxt[p] = q
                     prv[q] = p
-                    ret = entry + 1
+                    ret = entry + span
                     r, t = prv[ret], nxt[ret]
                     nxt[r] = t
                     prv[t] = r
@@ -790,7 +793,7 @@ class _PartitionSearch:
                 while calls is not None:
                     entry, config, state, calls, p, q, r, t = calls
                     depth -= 1
-                    nxt[r] = prv[t] = entry + 1
+                    nxt[r] = prv[t] = entry + span
                     nxt[p] = prv[q] = entry
                     if not greedy[entry]:
                         break
