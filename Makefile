@@ -16,12 +16,13 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export PYTHONHASHSEED := 0
 ASSIGNMENTS = $(notdir $(wildcard solutions/*))
 
-.PHONY: help setup lab test test-fast exercises check bench clean
+.PHONY: help setup lab test test-fast exercises notebooks check bench clean
 
 help:
 	@echo "make lab        set up .venv and start JupyterLab on the course (honours JUPYTER_PORT, JUPYTER_TOKEN)"
 	@echo "make test       set up .venv and run the whole test suite (what CI runs)"
 	@echo "make exercises  regenerate exercises/ from solutions/ with nbgrader"
+	@echo "make notebooks  sync each lecture's .md and .ipynb and re-execute the lectures"
 	@echo "make check      check your answers in exercises/ (ASSIGNMENT=00_welcome to pick one)"
 	@echo "make bench      run the performance benchmarks (ratios against baselines)"
 
@@ -58,6 +59,82 @@ exercises: setup
 	@for a in $(ASSIGNMENTS); do \
 		nbgrader generate_assignment "$$a" --force --log-level=WARN || exit 1; done
 	@echo "exercises/ regenerated from solutions/ for: $(ASSIGNMENTS)"
+
+# Lecture notebooks come in pairs (notebooks/jupytext.toml): notebooks/<name>.md, MyST markdown,
+# the source, and notebooks/<name>.ipynb, executed, what learners and nbval read. Edit either one,
+# then run this: it syncs each pair, taking the cells from whichever file was saved last (so do
+# not edit both), creates the missing half of a new lecture, and re-executes every .ipynb in place
+# with the venv's python3 kernel (hash seed 0). Outputs live only in the .ipynb.
+notebooks: setup
+	$(BIN)/jupytext --sync --quiet $(wildcard notebooks/*.md notebooks/*.ipynb)
+	$(BIN)/python -c "$$EXECUTE_LECTURE" notebooks/*.ipynb
+
+# Execute notebooks in place and keep nothing volatile, so that re-executing an unchanged lecture
+# writes the same bytes: no execution timings, consecutive stream outputs merged (where the kernel
+# splits a cell's printing varies between runs), and widget model ids (random uuids) renumbered
+# in the order the notebook shows them. The cell timeout is short (a lecture runs in seconds)
+# because a cell with widgets now and then waits out the whole timeout before its reply is read,
+# then completes (jupyter/nbclient#312).
+define EXECUTE_LECTURE
+import hashlib, json, pathlib, re, sys
+import nbformat
+from nbclient import NotebookClient
+for path in map(pathlib.Path, sys.argv[1:]):
+    print(f"executing {path}", file=sys.stderr)
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=60, kernel_name="python3", record_timing=False,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    widgets = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    state = widgets.get("state", {})
+    def merge_streams(outputs):
+        merged = []
+        for output in outputs:
+            if (merged and output["output_type"] == "stream" == merged[-1]["output_type"]
+                    and output["name"] == merged[-1]["name"]):
+                merged[-1]["text"] += output["text"]
+            else:
+                merged.append(output)
+        outputs[:] = merged
+    for cell in nb.cells:
+        merge_streams(cell.get("outputs", []))
+    for model in state.values():
+        merge_streams(model["state"].get("outputs", []))
+    order = []
+    def visit(value):
+        if isinstance(value, dict):
+            if isinstance(value.get("model_id"), str):
+                visit_model(value["model_id"])
+            for item in value.values():
+                visit(item)
+        elif isinstance(value, list):
+            for item in value:
+                visit(item)
+        elif isinstance(value, str) and value.startswith("IPY_MODEL_"):
+            visit_model(value[len("IPY_MODEL_"):])
+    def visit_model(model_id):
+        if model_id not in order:
+            order.append(model_id)
+            visit(state.get(model_id, {}))
+    for cell in nb.cells:
+        visit(cell.get("outputs", []))
+    # Models no output shows (none today), in an order that does not depend on their ids.
+    masked = lambda m: re.sub("[0-9a-f]{32}", "", json.dumps(state[m], sort_keys=True))
+    for model_id in sorted(set(state) - set(order), key=masked):
+        visit_model(model_id)
+    new = {old: hashlib.sha1(f"{path.stem}:widget:{i}".encode()).hexdigest()[:32]
+           for i, old in enumerate(order)}
+    def rename(value):
+        if isinstance(value, dict):
+            return {new.get(k, k): rename(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [rename(v) for v in value]
+        if isinstance(value, str):
+            prefix = "IPY_MODEL_" if value.startswith("IPY_MODEL_") else ""
+            return prefix + new.get(value[len(prefix):], value[len(prefix):])
+        return value
+    nbformat.write(nbformat.from_dict(rename(nb)), path)
+endef
+export EXECUTE_LECTURE
 
 # Check your answers in exercises/ (runs a copy; your files are never modified).
 check: setup
