@@ -18,10 +18,11 @@ Example:
 
 from __future__ import annotations
 
-import math
 from typing import Any, Iterable, Sequence
 
 from .sim import Node, Simulation, Uniform
+from .sim.validation import (InvalidArgument, InvalidArgumentType, check_ids, check_int,
+                             check_number, check_type)
 
 
 class NaiveReplica(Node):
@@ -49,20 +50,44 @@ class NaiveReplica(Node):
 
 
 def schedule_writes(sim: Simulation, writes: Iterable[tuple[float, Any, Any, Any]]) -> None:
-    """Schedule client writes ``(time, node_id, key, value)``: each calls ``node.write(key, value)``."""
+    """Schedule client writes ``(time, node_id, key, value)``: each calls ``node.write(key, value)``.
+
+    Raises:
+        InvalidArgument: a write is not such a tuple, names an unknown node or a
+            time before now (checked for every write before any is scheduled).
+        InvalidArgumentType: ``sim`` is not a Simulation, ``writes`` is not an
+            iterable of tuples, or a node has no ``write(key, value)`` method.
+    """
+    check_type("sim", sim, Simulation)
+    if isinstance(writes, (str, bytes)) or not isinstance(writes, Iterable):
+        raise InvalidArgumentType(f"writes={writes!r} must be a list of (time, node_id, key, value) tuples")
     planned = []
     for index, item in enumerate(writes):  # check them all before scheduling any
         if not (isinstance(item, tuple) and len(item) == 4):
-            raise ValueError(f"writes[{index}]={item!r} must be a tuple (time, node_id, key, value)")
+            raise InvalidArgument(f"writes[{index}]={item!r} must be a tuple (time, node_id, key, value)")
         time, node_id, key, value = item
+        _check_node(sim, f"writes[{index}]: node_id", node_id)
         node = sim.node(node_id)
         if not callable(getattr(node, "write", None)):
-            raise TypeError(f"writes[{index}]: node {node_id!r} has no write(key, value) method")
-        if isinstance(time, bool) or not isinstance(time, (int, float)) or not sim.now <= time < math.inf:
-            raise ValueError(f"writes[{index}]: time={time!r} must be a finite time >= now ({sim.now:g})")
+            raise InvalidArgumentType(f"writes[{index}]: node {node_id!r} has no write(key, value) method")
+        check_number(f"writes[{index}]: time", time, what="a time")
+        if time < sim.now:
+            raise InvalidArgument(f"writes[{index}]: time={time!r} must be a time >= now ({sim.now:g})")
         planned.append((time, node, key, value))
     for time, node, key, value in planned:
         sim.at(time, _client_write, node, key, value)
+
+
+def _check_node(sim: Simulation, name: str, node_id: Any) -> Any:
+    """Return ``node_id`` if it names a node of ``sim``, else raise naming ``name``."""
+    try:
+        known = not isinstance(node_id, bool) and node_id in sim.nodes
+    except TypeError:  # an unhashable id
+        known = False
+    if not known:
+        raise InvalidArgument(f"{name}={node_id!r} is not a node of this simulation; "
+                              f"nodes are {sim.node_ids}")
+    return node_id
 
 
 def _client_write(node: Node, key: Any, value: Any) -> None:
@@ -76,29 +101,85 @@ def random_writes(sim: Simulation, node_ids: Sequence[Any], *, count: int, keys:
     """Draw ``count`` writes at seeded random times in ``[start, end)``, unique values ``v1, v2, ...``.
 
     ``stream`` names the random stream: two calls with the same name draw the same writes.
+
+    Raises:
+        InvalidArgument: ``count`` is negative, ``node_ids`` or ``keys`` is empty
+            or names one twice, a node is not one of ``sim``'s, or ``end`` is not
+            after ``start`` (both finite times >= 0).
+        InvalidArgumentType: an argument has the wrong type (a single str
+            instead of a list, a float count, ...).
     """
-    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-        raise ValueError(f"count={count!r} must be an int >= 0")
-    if not keys:
-        raise ValueError(f"keys={keys!r} must name at least one key")
-    if not node_ids:
-        raise ValueError(f"node_ids={node_ids!r} must name at least one node")
+    check_type("sim", sim, Simulation)
+    count = check_int("count", count, low=0)
+    keys = _check_list("keys", keys, "keys such as ['x', 'y']")
+    node_ids = check_ids("node_ids", node_ids)
+    for node_id in node_ids:
+        if isinstance(node_id, bool) or node_id not in sim.nodes:
+            raise InvalidArgument(f"node_ids={node_ids!r} names {node_id!r}, which is not a node of "
+                                  f"this simulation; nodes are {sim.node_ids}")
+    check_number("start", start, low=0, what="a time")
+    check_number("end", end, what="a time")
     if not end > start:
-        raise ValueError(f"end={end!r} must be after start={start!r}")
+        raise InvalidArgument(f"end={end!r} must be after start={start!r}")
+    check_type("stream", stream, str, what="a str naming the random stream")
     rng = sim.rng_for(stream)
     times = sorted(rng.uniform(start, end) for _ in range(count))
     return [(t, node_ids[rng.randrange(len(node_ids))], keys[rng.randrange(len(keys))], f"v{i + 1}")
             for i, t in enumerate(times)]
 
 
+def _check_list(name: str, value: Any, what: str) -> list:
+    """Return ``value`` as a list: a non-empty sequence (not a str, not a set) without repeats."""
+    if isinstance(value, (str, bytes, set, frozenset)) or not isinstance(value, Sequence):
+        raise InvalidArgumentType(f"{name}={value!r} must be a list of {what}, not a "
+                                  f"{type(value).__name__}")
+    out = list(value)
+    if not out:
+        raise InvalidArgument(f"{name}={value!r} must not be empty")
+    for index, item in enumerate(out):
+        try:
+            if item in out[:index]:
+                raise InvalidArgument(f"{name}={value!r} names {item!r} twice")
+        except TypeError:
+            raise InvalidArgumentType(f"{name} holds {item!r}, which cannot be compared") from None
+    return out
+
+
+def _states(sim: Simulation, attribute: str) -> dict[Any, dict]:
+    check_type("sim", sim, Simulation)
+    check_type("attribute", attribute, str, what="a str naming a dict attribute of every node")
+    states = {}
+    for node_id, node in sim.nodes.items():
+        try:
+            value = getattr(node, attribute)
+        except AttributeError:
+            raise InvalidArgument(f"attribute={attribute!r}: node {node_id!r} has no attribute "
+                                  f"{attribute!r}") from None
+        try:
+            states[node_id] = dict(value)
+        except (TypeError, ValueError):
+            raise InvalidArgumentType(f"attribute={attribute!r}: node {node_id!r} holds "
+                                      f"{value!r}, which is not a dict") from None
+    return states
+
+
 def replica_states(sim: Simulation, attribute: str = "data") -> dict[Any, dict]:
-    """Return each node's copy of the data (``node.<attribute>``), by node id."""
-    return {node_id: dict(getattr(node, attribute)) for node_id, node in sim.nodes.items()}
+    """Return each node's copy of the data (``node.<attribute>``), by node id.
+
+    Raises:
+        InvalidArgument: a node has no such attribute.
+        InvalidArgumentType: ``sim`` is not a Simulation, or an attribute is not a dict.
+    """
+    return _states(sim, attribute)
 
 
 def divergent_keys(sim: Simulation, attribute: str = "data") -> list[Any]:
-    """Return the keys on which the replicas disagree (missing counts as a different value)."""
-    states = replica_states(sim, attribute)
+    """Return the keys on which the replicas disagree (missing counts as a different value).
+
+    Raises:
+        InvalidArgument, InvalidArgumentType: as :func:`replica_states`.
+    """
+    states = _states(sim, attribute)
     keys: dict[Any, None] = {}
     for state in states.values():
         for k in state:
@@ -147,10 +228,32 @@ def replication_scenario(cls: type, seed: Any, *, nodes: int = 3, writes: int = 
     """
     from .sim.errors import ScenarioFailed
 
-    if isinstance(nodes, bool) or not isinstance(nodes, int) or nodes < 2:
-        raise ValueError(f"nodes={nodes!r} must be an int >= 2")
+    if not (isinstance(cls, type) and issubclass(cls, Node)):
+        raise InvalidArgumentType(f"cls={cls!r} must be your replica class, a subclass of "
+                                  "course_lib.sim.Node")
+    for method in ("write", "read"):
+        if not callable(getattr(cls, method, None)):
+            raise InvalidArgumentType(f"cls={cls.__name__} has no {method}() method; a replica "
+                                      "class must offer write(key, value) and read(key)")
+    check_int("nodes", nodes, low=2)
+    check_int("writes", writes, low=0)
+    _check_list("keys", keys, "keys such as ['x', 'y']")
+    for name, flag in (("partition", partition), ("crash", crash)):
+        check_type(name, flag, bool, what="True or False")
+    check_number("write_until", write_until, low=0, low_open=True, what="a time")
+    check_number("settle", settle, what="a time")
     if not settle > write_until:
-        raise ValueError(f"settle={settle!r} must be after write_until={write_until!r}")
+        raise InvalidArgument(f"settle={settle!r} must be after write_until={write_until!r}")
+    if quiet_after is not None:
+        check_number("quiet_after", quiet_after, what="a time or None")
+        if not 0 < quiet_after < settle:
+            raise InvalidArgument(f"quiet_after={quiet_after!r} must be a time in (0, settle={settle!r}) "
+                                  "or None")
+    if isinstance(max_events, int) and not isinstance(max_events, bool):
+        for name, count in (("nodes", nodes), ("writes", writes)):
+            if count > max_events:
+                raise InvalidArgument(f"{name}={count} cannot fit in max_events={max_events} events "
+                                      f"(each of the {name} takes at least one); pass a larger max_events")
     sim = Simulation(seed=seed, latency=Uniform(0.5, 2.0), loss=loss, duplicate=duplicate,
                      reorder=reorder, reorder_delay=8.0, max_events=max_events)
     ids = [f"n{i + 1}" for i in range(nodes)]
