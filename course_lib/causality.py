@@ -45,6 +45,8 @@ import random
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from .sim.trace import Event, Trace
+from .sim.validation import (InvalidArgument, InvalidArgumentType, check_callable, check_ids,
+                             check_int)
 
 _CAUSAL_KINDS = frozenset({"send", "deliver", "custom"})
 RELATIONS = ("before", "after", "equal", "concurrent")
@@ -53,7 +55,7 @@ RELATIONS = ("before", "after", "equal", "concurrent")
 def _trace_of(source: Any) -> Trace:
     trace = getattr(source, "trace", source)
     if not isinstance(trace, Trace):
-        raise TypeError(f"source={source!r} must be a Simulation, a Trace or a run with a .trace")
+        raise InvalidArgumentType(f"source={source!r} must be a Simulation, a Trace or a run with a .trace")
     return trace
 
 
@@ -73,7 +75,8 @@ class HappensBefore:
             (default: the simulation's nodes, or the trace's in order of appearance).
 
     Raises:
-        ValueError: ``nodes`` misses a node that has events.
+        InvalidArgument: ``nodes`` misses a node that has events, or names one twice.
+        InvalidArgumentType: ``source``, ``select`` or ``nodes`` has the wrong type.
     """
 
     def __init__(self, source: Any, *, select: str | Callable[[Event], bool] | None = None,
@@ -93,10 +96,8 @@ class HappensBefore:
                     if row[1] in _CAUSAL_KINDS and row[2] is not None:
                         seen.setdefault(row[2], None)
                 nodes = list(seen)
-        self.nodes: list[Any] = list(nodes)
+        self.nodes: list[Any] = check_ids("nodes", nodes, allow_empty=True)
         pos = {n: i for i, n in enumerate(self.nodes)}
-        if len(pos) != len(self.nodes):
-            raise ValueError(f"nodes={self.nodes!r} names a node twice")
         self._pos = pos
         width = len(self.nodes)
 
@@ -112,7 +113,7 @@ class HappensBefore:
             def chosen(row: tuple) -> bool:
                 return bool(select(row))
         else:
-            raise TypeError(f"select={select!r} must be None, a custom event name or a predicate")
+            raise InvalidArgumentType(f"select={select!r} must be None, a custom event name or a predicate")
 
         current: dict[Any, list[int]] = {}     # node -> its vector now
         snapshot: dict[Any, tuple] = {}        # node -> its vector as a tuple, if unchanged since
@@ -132,7 +133,7 @@ class HappensBefore:
             if node is None:
                 continue
             if node not in pos:
-                raise ValueError(f"nodes={self.nodes!r} misses node {node!r}, which has events")
+                raise InvalidArgument(f"nodes={self.nodes!r} misses node {node!r}, which has events")
             if kind == "deliver":
                 got = carried.get(row[5])
                 if got is not None:
@@ -183,13 +184,20 @@ class HappensBefore:
 
     def events_of(self, node: Any) -> list[int]:
         """The selected events of ``node``, in program order."""
-        if node not in self._pos:
-            raise ValueError(f"node={node!r} is not one of {self.nodes!r}")
+        try:
+            known = not isinstance(node, bool) and node in self._pos
+        except TypeError:  # an unhashable node
+            known = False
+        if not known:
+            raise InvalidArgument(f"node={node!r} is not one of {self.nodes!r}")
         return list(self._by_node[node])
 
-    def _check(self, e: Any) -> int:
-        if isinstance(e, bool) or not isinstance(e, int) or e not in self._where:
-            raise ValueError(f"event {e!r} is not a selected event: pass a trace index from .events")
+    def _check(self, e: Any, name: str = "e") -> int:
+        if isinstance(e, bool) or not isinstance(e, int):
+            raise InvalidArgumentType(f"{name}={e!r} is not a selected event: pass a trace index "
+                                      "(an int) from .events")
+        if e not in self._where:
+            raise InvalidArgument(f"{name}={e!r} is not a selected event: pass a trace index from .events")
         return e
 
     def describe(self, e: int) -> str:
@@ -228,8 +236,8 @@ class HappensBefore:
     # -- questions about two events -------------------------------------------------------------
     def happened_before(self, a: int, b: int) -> bool:
         """Whether ``a`` → ``b`` (strictly: an event did not happen before itself)."""
-        va = self._vectors[self._where[self._check(a)]]
-        vb = self._vectors[self._where[self._check(b)]]
+        va = self._vectors[self._where[self._check(a, "a")]]
+        vb = self._vectors[self._where[self._check(b, "b")]]
         if a == b:
             return False
         k = self._pos[self._event_rows[a][2]]
@@ -242,7 +250,7 @@ class HappensBefore:
     def relation(self, a: int, b: int) -> str:
         """Return ``"before"`` (a → b), ``"after"`` (b → a), ``"equal"`` or ``"concurrent"``."""
         if a == b:
-            self._check(a)
+            self._check(a, "a")
             return "equal"
         if self.happened_before(a, b):
             return "before"
@@ -252,11 +260,17 @@ class HappensBefore:
 
     def concurrent_with(self, e: int) -> list[int]:
         """Every event concurrent with ``e``, in trace order (O(events))."""
+        self._check(e)
         return [f for f in self._index if self.concurrent(e, f)]
 
     def concurrent_pairs(self, events: Iterable[int] | None = None) -> list[tuple[int, int]]:
         """Every concurrent pair ``(a, b)`` with ``a < b`` among ``events`` (default: all; O(n²))."""
-        chosen = self._index if events is None else sorted(self._check(e) for e in events)
+        if events is None:
+            chosen = self._index
+        elif isinstance(events, (str, bytes)) or not isinstance(events, Iterable):
+            raise InvalidArgumentType(f"events={events!r} must be a list of trace indices from .events")
+        else:
+            chosen = sorted(self._check(e, f"events[{i}]") for i, e in enumerate(events))
         return [(a, b) for i, a in enumerate(chosen) for b in chosen[i + 1:] if self.concurrent(a, b)]
 
     def sample_pairs(self, count: int, rng: random.Random) -> list[tuple[int, int]]:
@@ -265,6 +279,9 @@ class HappensBefore:
         A uniform sample of a large run is mostly causally related pairs or
         mostly concurrent ones; mixing in pairs from the same moment keeps both kinds.
         """
+        check_int("count", count, low=0)
+        if not all(callable(getattr(rng, m, None)) for m in ("randrange", "randint")):
+            raise InvalidArgumentType(f"rng={rng!r} must be a random.Random")
         n = len(self._index)
         if n == 0:
             return []
@@ -302,6 +319,8 @@ class HappensBefore:
         ``less`` must be a strict order (transitive), as ``<`` on numbers and tuples is:
         then checking program order and each event's :meth:`frontier` suffices.
         """
+        check_callable("stamp", stamp, "stamp(event) -> timestamp")
+        check_callable("less", less, "less(x, y) -> bool")
         stamps = {e: stamp(e) for e in self._index}
         for b in self._index:
             sb = stamps[b]
@@ -317,6 +336,12 @@ class HappensBefore:
         ``l`` part of a hybrid logical clock (Kulkarni et al., 2014): the latest
         physical time the event can know of.
         """
+        if not isinstance(value, Mapping):
+            raise InvalidArgumentType(f"value={value!r} must be a dict {{event: number}}")
+        missing = [e for e in self._index if e not in value]
+        if missing:
+            raise InvalidArgument(f"value has no entry for event {missing[0]} (and {len(missing) - 1} "
+                                  "more); give a value for every event of .events")
         out: dict[int, float] = {}
         for e in self._index:
             best = value[e]

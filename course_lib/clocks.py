@@ -35,6 +35,9 @@ from typing import Any, Callable, Mapping, Sequence
 
 from .causality import HappensBefore
 from .sim import Exponential, Node, Simulation, Uniform
+from .sim.validation import (InvalidArgument, InvalidArgumentType, check_callable, check_choice,
+                             check_ids, check_int, check_non_negative, check_number, check_positive,
+                             check_type)
 
 EVENT = "clock"   # the custom trace event recorded for every local event, send and receive
 
@@ -123,10 +126,11 @@ def lww_scenario(seed: Any = 0, *, skew: float = 2.0, gap: float = 1.5,
     Returns:
         The simulation after the run (read ``sim["n1"].read("x")``).
     """
-    if not (isinstance(skew, (int, float)) and math.isfinite(skew)):
-        raise ValueError(f"skew={skew!r} must be a finite number")
-    if not (isinstance(gap, (int, float)) and gap > latency):
-        raise ValueError(f"gap={gap!r} must be a number larger than latency={latency!r}")
+    check_number("skew", skew)
+    check_positive("latency", latency)
+    check_number("gap", gap)
+    if not gap > latency:
+        raise InvalidArgument(f"gap={gap!r} must be a number larger than latency={latency!r}")
     sim = Simulation(seed=seed, latency=latency)
     sim.add_node(LWWReplica, "n1", clock_offset=0.0)
     sim.add_node(LWWReplica, "n2", clock_offset=-float(skew))
@@ -247,13 +251,23 @@ class ClockRun:
 
     def timestamps(self, clock: str = "clock") -> dict[int, Any]:
         """The timestamp of every event under ``clock``, by trace index."""
-        if self.events and clock not in self.events[0].ts:
-            raise ValueError(f"clock={clock!r} did not run; clocks are {sorted(self.events[0].ts)}")
+        if self.events:
+            check_type("clock", clock, str, what="a clock name such as 'clock'")
+            if clock not in self.events[0].ts:
+                raise InvalidArgument(f"clock={clock!r} did not run; clocks are {sorted(self.events[0].ts)}")
         return {e.index: e.ts[clock] for e in self.events}
 
     def describe(self, index: int, clock: str | None = None) -> str:
         """A readable name of the event at trace ``index`` (with its timestamp under ``clock``)."""
+        try:
+            known = not isinstance(index, bool) and index in self.by_index
+        except TypeError:  # an unhashable index
+            known = False
+        if not known:
+            raise InvalidArgument(f"index={index!r} is not the trace index of a clock event of this run")
         e = self.by_index[index]
+        if clock is not None and clock not in e.ts:
+            raise InvalidArgument(f"clock={clock!r} did not run; clocks are {sorted(e.ts)}")
         where = {"local": "local event", "send": f"send to {e.peer}",
                  "receive": f"receive from {e.peer}"}[e.op]
         text = f"event #{index} ({e.node} {where} at t={e.time:.3f}"
@@ -270,7 +284,11 @@ TOPOLOGIES = ("complete", "ring", "star", "line", "random")
 
 def make_topology(ids: Sequence[Any], kind: str, rng: Any) -> dict[Any, list]:
     """Return each node's neighbours: ``complete``, ``ring``, ``star``, ``line`` or a ``random`` connected graph."""
-    ids = list(ids)
+    ids = check_ids("ids", ids)
+    check_choice("kind", kind, TOPOLOGIES)
+    if kind == "random" and not all(callable(getattr(rng, m, None))
+                                    for m in ("shuffle", "randrange", "random")):
+        raise InvalidArgumentType(f"rng={rng!r} must be a random.Random (a random topology draws from it)")
     n = len(ids)
     links: set[tuple[int, int]] = set()
     if kind == "complete":
@@ -291,8 +309,6 @@ def make_topology(ids: Sequence[Any], kind: str, rng: Any) -> dict[Any, list]:
             for j in range(i + 1, n):
                 if rng.random() < 0.3:
                     links.add((i, j))
-    else:
-        raise ValueError(f"topology={kind!r} must be one of {TOPOLOGIES}")
     out: dict[Any, list] = {node: [] for node in ids}
     for i, j in sorted(links):
         out[ids[i]].append(ids[j])
@@ -306,13 +322,12 @@ def _clock_factories(clocks: Any) -> dict[str, Callable[[Node], Any]]:
     if isinstance(clocks, Mapping):
         out = {}
         for name, make in clocks.items():
-            if not callable(make):
-                raise TypeError(f"clocks[{name!r}]={make!r} must be callable as make(node)")
+            check_callable(f"clocks[{name!r}]", make, "make(node)")
             out[str(name)] = make
         return out
     if callable(clocks):
         return {"clock": clocks}
-    raise TypeError(f"clocks={clocks!r} must be None, make(node) -> clock, or a dict of them")
+    raise InvalidArgumentType(f"clocks={clocks!r} must be None, make(node) -> clock, or a dict of them")
 
 
 def run_clocks(clocks: Any, seed: Any, *, nodes: int = 4, sends: int = 6, local_events: int = 3,
@@ -339,16 +354,31 @@ def run_clocks(clocks: Any, seed: Any, *, nodes: int = 4, sends: int = 6, local_
         think: mean time between a node's actions.
         track_horizon: record, at every event, the highest reading of any
             physical clock so far (O(nodes) per event; the HLC checks need it).
+        max_events: the run's budget of events; a workload that cannot fit in
+            it (actions, links and clock jumps) is refused before anything runs.
+
+    Raises:
+        InvalidArgument: a bad argument (named in the message), or a workload
+            larger than ``max_events`` (also a ValueError).
+        InvalidArgumentType: an argument of the wrong type (also a TypeError).
     """
-    if isinstance(nodes, bool) or not isinstance(nodes, int) or nodes < 1:
-        raise ValueError(f"nodes={nodes!r} must be an int >= 1")
+    check_int("nodes", nodes, low=1)
     for name, value in (("sends", sends), ("local_events", local_events), ("jumps", jumps)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"{name}={value!r} must be an int >= 0")
-    if not 0 <= max_drift < 0.5:
-        raise ValueError(f"max_drift={max_drift!r} must be in [0, 0.5)")
-    if not max_offset >= 0:
-        raise ValueError(f"max_offset={max_offset!r} must be >= 0")
+        check_int(name, value, low=0)
+    check_number("max_drift", max_drift, low=0, high=0.5, high_open=True)
+    check_non_negative("max_offset", max_offset)
+    check_non_negative("jump_size", jump_size)
+    check_positive("think", think)
+    check_type("track_horizon", track_horizon, bool, what="True or False")
+    if topology is not None:
+        check_choice("topology", topology, TOPOLOGIES)
+    if isinstance(max_events, int) and not isinstance(max_events, bool):
+        work = nodes * (sends + local_events) + jumps + nodes * (nodes - 1) // 2
+        if work > max_events:
+            raise InvalidArgument(
+                f"nodes={nodes}, sends={sends}, local_events={local_events}, jumps={jumps}: about "
+                f"{work} actions and links, more than max_events={max_events}; pass a larger "
+                "max_events (or a smaller workload)")
     factories = _clock_factories(clocks)
     draw = Simulation(seed=seed).rng_for("clock-scenario")
     if latency is None:
@@ -397,6 +427,22 @@ def _stamps(run: ClockRun) -> dict[int, Any]:
     return run.timestamps("clock")
 
 
+#: What a scenario's ``**options`` may set: run_clocks' workload and faults (the scenario sets the rest).
+_RUN_OPTIONS = ("nodes", "sends", "local_events", "topology", "latency", "duplicate", "reorder",
+                "max_offset", "max_drift", "jumps", "jump_size", "think", "max_events")
+
+
+def _check_scenario_args(cls: Any, options: Mapping[str, Any], **flags: Any) -> None:
+    """Check a scenario's clock class, its bool flags and that ``options`` are run_clocks options."""
+    check_callable("cls", cls, "cls(node_id)")
+    for name, value in flags.items():
+        check_type(name, value, bool, what="True or False")
+    for name, value in options.items():
+        if name not in _RUN_OPTIONS:
+            raise InvalidArgumentType(f"{name}={value!r} is not an option of the scenario; options "
+                                      f"(passed to run_clocks) are {', '.join(_RUN_OPTIONS)}")
+
+
 def lamport_scenario(cls: type, seed: Any, *, exact: bool = False, **options: Any) -> ClockRun:
     """Drive ``cls(node_id)`` as each node's Lamport clock; check the clock condition.
 
@@ -408,7 +454,9 @@ def lamport_scenario(cls: type, seed: Any, *, exact: bool = False, **options: An
 
     Raises:
         ScenarioFailed: naming the two events that break the property.
+        InvalidArgument: a bad argument or option (named in the message).
     """
+    _check_scenario_args(cls, options, exact=exact)
     run = run_clocks(lambda node: cls(node.id), seed, **options)
     stamps = _stamps(run)
     for index, ts in stamps.items():
@@ -466,12 +514,24 @@ def vector_scenario(cls: type, seed: Any, *, check: str = "causality", pairs: in
 
     Raises:
         ScenarioFailed: naming the two events (or the one event) at fault.
+        InvalidArgument: a bad argument or option (named in the message).
     """
-    if check not in ("causality", "compare", "exact"):
-        raise ValueError(f"check={check!r} must be 'causality', 'compare' or 'exact'")
+    _check_vector_args(cls, check, pairs, all_pairs_up_to)
+    _check_scenario_args(cls, options)
     run = run_clocks(lambda node: cls(node.id), seed, **options)
     check_vectors(run, cls, check=check, pairs=pairs, all_pairs_up_to=all_pairs_up_to)
     return run
+
+
+VECTOR_CHECKS = ("causality", "compare", "exact")
+
+
+def _check_vector_args(cls: Any, check: Any, pairs: Any, all_pairs_up_to: Any) -> None:
+    check_choice("check", check, VECTOR_CHECKS)
+    check_int("pairs", pairs, low=1)
+    check_int("all_pairs_up_to", all_pairs_up_to, low=0)
+    if check == "compare" and not callable(getattr(cls, "compare", None)):
+        raise InvalidArgumentType(f"cls={cls!r} has no compare(a, b) method, which check='compare' calls")
 
 
 def check_vectors(run: ClockRun, cls: type, *, check: str = "causality", pairs: int = 400,
@@ -483,7 +543,10 @@ def check_vectors(run: ClockRun, cls: type, *, check: str = "causality", pairs: 
 
     Raises:
         ScenarioFailed: naming the two events (or the one event) at fault.
+        InvalidArgument: a bad argument (named in the message).
     """
+    check_type("run", run, ClockRun, what="a ClockRun (from run_clocks)")
+    _check_vector_args(cls, check, pairs, all_pairs_up_to)
     oracle = run.oracle
     nodes = oracle.nodes
     raw = run.timestamps(clock)
@@ -537,6 +600,9 @@ def _hlc_pair(ts: Any, where: str) -> tuple[float, int]:
     return ts
 
 
+HLC_CHECKS = ("causality", "physical", "bounded")
+
+
 def hlc_scenario(cls: type, seed: Any, *, check: str = "causality", **options: Any) -> ClockRun:
     """Drive ``cls(node_id, physical)`` as each node's hybrid logical clock and check it.
 
@@ -553,9 +619,10 @@ def hlc_scenario(cls: type, seed: Any, *, check: str = "causality", **options: A
 
     Raises:
         ScenarioFailed: naming the event(s) at fault.
+        InvalidArgument: a bad argument or option (named in the message).
     """
-    if check not in ("causality", "physical", "bounded"):
-        raise ValueError(f"check={check!r} must be 'causality', 'physical' or 'bounded'")
+    check_choice("check", check, HLC_CHECKS)
+    _check_scenario_args(cls, options)
     run = run_clocks(lambda node: cls(node.id, node.clock.now), seed, track_horizon=True, **options)
     raw = _stamps(run)
     try:
@@ -573,14 +640,14 @@ def hlc_scenario(cls: type, seed: Any, *, check: str = "causality", **options: A
     elif check == "physical":
         for e in oracle.events:
             ev = run.by_index[e]
-            l = stamps[e][0]
-            if l < ev.pt:
+            logical = stamps[e][0]
+            if logical < ev.pt:
                 raise _scenario_failed(
-                    f"{run.describe(e, 'clock')}: l={l!r} is behind the node's physical clock "
+                    f"{run.describe(e, 'clock')}: l={logical!r} is behind the node's physical clock "
                     f"{ev.pt!r}; l must never lag physical time", run)
-            if l > ev.horizon + 1e-9:
+            if logical > ev.horizon + 1e-9:
                 raise _scenario_failed(
-                    f"{run.describe(e, 'clock')}: l={l!r} is ahead of every physical clock so far "
+                    f"{run.describe(e, 'clock')}: l={logical!r} is ahead of every physical clock so far "
                     f"(the highest reading was {ev.horizon!r}); l must be a physical time some node "
                     f"has read", run)
     else:

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .sim import Node, Simulation, Uniform
+from .sim.validation import (InvalidArgument, check_choice, check_int, check_non_negative,
+                             check_number, check_positive, check_type)
 
 METHODS = ("cristian", "ntp")
 
@@ -59,6 +61,7 @@ class TimeServer(Node):
     """Answers ``time_request`` with the times it received it and answered it, on its own clock."""
 
     def __init__(self, processing: float = 0.0) -> None:
+        check_non_negative("processing", processing)
         self.processing = processing
 
     def on_time_request(self, msg: Any) -> None:
@@ -80,6 +83,10 @@ class SyncClient(Node):
     """
 
     def __init__(self, server: Any, method: str, rounds: int, interval: float, correct: bool) -> None:
+        check_choice("method", method, METHODS)
+        check_int("rounds", rounds, low=1)
+        check_positive("interval", interval)
+        check_type("correct", correct, bool, what="True or False")
         self.server = server
         self.method = method
         self.remaining = rounds
@@ -125,7 +132,7 @@ class SyncResult:
 def synchronise(seed: Any = 0, *, method: str = "ntp", forward: float = 0.2, back: float = 0.2,
                 jitter: float = 0.0, processing: float = 0.0, client_offset: float = 1.0,
                 client_drift: float = 0.0, rounds: int = 10, interval: float = 5.0,
-                correct: bool = False) -> SyncResult:
+                correct: bool = False, max_events: int = 2_000_000) -> SyncResult:
     """Run a client synchronising with a time server and return every round.
 
     Args:
@@ -136,19 +143,27 @@ def synchronise(seed: Any = 0, *, method: str = "ntp", forward: float = 0.2, bac
         client_offset, client_drift: the client's clock error (the server's clock is true).
         rounds, interval: how many polls, how far apart (client clock).
         correct: the client steps its clock by each estimate.
+        max_events: the run's budget of events (a few per round).
 
     Raises:
-        ValueError: an unknown ``method`` or a negative delay.
+        InvalidArgument: an unknown ``method``, a negative, NaN or infinite
+            delay or offset, a drift outside (-0.5, 0.5), or more ``rounds``
+            than ``max_events`` allows (each argument named in the message).
     """
-    if method not in METHODS:
-        raise ValueError(f"method={method!r} must be one of {METHODS}")
+    check_choice("method", method, METHODS)
     for name, value in (("forward", forward), ("back", back), ("jitter", jitter),
                         ("processing", processing)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise ValueError(f"{name}={value!r} must be a number >= 0")
-    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
-        raise ValueError(f"rounds={rounds!r} must be an int >= 1")
-    sim = Simulation(seed=seed)
+        check_non_negative(name, value)
+    check_number("client_offset", client_offset)
+    check_number("client_drift", client_drift, low=-0.5, high=0.5, low_open=True, high_open=True)
+    check_int("rounds", rounds, low=1)
+    check_positive("interval", interval)
+    check_type("correct", correct, bool, what="True or False")
+    check_int("max_events", max_events, low=1)
+    if 4 * rounds > max_events:
+        raise InvalidArgument(f"rounds={rounds} takes about {4 * rounds} events, more than "
+                              f"max_events={max_events}; pass a larger max_events")
+    sim = Simulation(seed=seed, max_events=max_events)
     sim.add_node(TimeServer, "server", processing)
     client = sim.add_node(SyncClient, "client", "server", method, rounds, interval, correct,
                           clock_offset=client_offset, clock_drift=client_drift)
