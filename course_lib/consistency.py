@@ -85,7 +85,10 @@ from .checkers.convergence import ConvergenceResult
 from .checkers.linearizability import DEFAULT_BUDGET, LinearizabilityResult
 from .history import History, Operation
 from .sim import Message, Node, Simulation, Uniform
+from .sim.errors import EventBudgetExceeded
 from .sim.latency import as_latency, check_probability
+from .sim.validation import (InvalidArgument, InvalidArgumentType, check_callable, check_choice,
+                             check_int, check_type)
 
 __all__ = [
     "AsyncReplica",
@@ -118,15 +121,21 @@ INITIAL_VERSION = (0, "")
 
 # -- input checks ---------------------------------------------------------------------------------
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _positive(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
-        raise ValueError(f"{name}={value!r} must be a positive finite number")
+    if not _is_number(value) or not 0 < value < math.inf:
+        error = InvalidArgument if _is_number(value) else InvalidArgumentType
+        raise error(f"{name}={value!r} must be a positive finite number")
     return float(value)
 
 
 def _non_negative(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
-        raise ValueError(f"{name}={value!r} must be a finite number >= 0")
+    if not _is_number(value) or not 0 <= value < math.inf:
+        error = InvalidArgument if _is_number(value) else InvalidArgumentType
+        raise error(f"{name}={value!r} must be a finite number >= 0")
     return float(value)
 
 
@@ -134,21 +143,23 @@ def _count(name: str, value: Any, low: int, high: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < low or (
             high is not None and value > high):
         bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
-        raise ValueError(f"{name}={value!r} must be an int {bound}")
+        error = InvalidArgument if isinstance(value, int) and not isinstance(value, bool) \
+            else InvalidArgumentType
+        raise error(f"{name}={value!r} must be an int {bound}")
     return value
 
 
 def _id_list(name: str, value: Any) -> list:
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-        raise TypeError(f"{name}={value!r} must be a list of node ids, e.g. ['n1', 'n2', 'n3']")
+        raise InvalidArgumentType(f"{name}={value!r} must be a list of node ids, e.g. ['n1', 'n2', 'n3']")
     ids = list(value)
     for item in ids:
         try:
             hash(item)
         except TypeError:
-            raise TypeError(f"{name}={value!r}: {item!r} is not hashable") from None
+            raise InvalidArgumentType(f"{name}={value!r}: {item!r} is not hashable") from None
     if len(set(ids)) != len(ids):
-        raise ValueError(f"{name}={value!r} names a node twice")
+        raise InvalidArgument(f"{name}={value!r} names a node twice")
     return ids
 
 
@@ -156,11 +167,11 @@ def _history_ops(name: str, history: Any) -> list[Operation]:
     if isinstance(history, History):
         return history.operations()
     if isinstance(history, (str, bytes)) or not isinstance(history, Iterable):
-        raise TypeError(f"{name}={history!r} must be a History or a list of its operations")
+        raise InvalidArgumentType(f"{name}={history!r} must be a History or a list of its operations")
     ops = list(history)
     for op in ops:
         if not isinstance(op, Operation):
-            raise TypeError(f"{name} contains {op!r}, which is not an Operation")
+            raise InvalidArgumentType(f"{name} contains {op!r}, which is not an Operation")
     return ops
 
 
@@ -179,7 +190,7 @@ class RegisterReplica(Node):
     def __init__(self, replicas: Sequence[Any]) -> None:
         self.replicas = _id_list("replicas", replicas)
         if self.id not in self.replicas:
-            raise ValueError(f"replicas={self.replicas!r} must contain this replica's id {self.id!r}")
+            raise InvalidArgument(f"replicas={self.replicas!r} must contain this replica's id {self.id!r}")
 
     @property
     def others(self) -> list:
@@ -204,7 +215,7 @@ class RegisterReplica(Node):
                 (the client records ``fail``); False if it might have (``info``).
         """
         if not isinstance(definite, bool):
-            raise TypeError(f"definite={definite!r} must be True or False")
+            raise InvalidArgumentType(f"definite={definite!r} must be True or False")
         self.reply(request, "error", reason=str(reason), definite=definite)
 
     def snapshot(self) -> dict:
@@ -245,12 +256,13 @@ class RegisterReplica(Node):
             self.gather("query", key=msg.key, needed=2, timeout=1.0,
                         on_done=lambda replies: ..., on_timeout=lambda replies: ...)
         """
+        check_type("msg_type", msg_type, str, what="a message type such as 'query'")
         needed = _count("needed", needed, 1, len(self.replicas))
         timeout = _positive("timeout", timeout)
         if resend is not None:
             resend = _positive("resend", resend)
-        if not callable(on_done) or not callable(on_timeout):
-            raise TypeError(f"on_done={on_done!r} and on_timeout={on_timeout!r} must be callable")
+        check_callable("on_done", on_done, "on_done(replies)")
+        check_callable("on_timeout", on_timeout, "on_timeout(replies)")
         replies: dict[Any, Message] = {}
         requests: list = []
         timers: list = []
@@ -432,7 +444,7 @@ class PrimaryReplica(RegisterReplica):
         super().__init__(replicas)
         self.primary = self.replicas[0] if primary is None else primary
         if self.primary not in self.replicas:
-            raise ValueError(f"primary={primary!r} is not one of replicas={self.replicas!r}")
+            raise InvalidArgument(f"primary={primary!r} is not one of replicas={self.replicas!r}")
         self.forward_timeout = _positive("forward_timeout", forward_timeout)
         self.store: dict[Any, Any] = {}
         self.applied: dict[Any, None] = {}  # op ids already applied (duplicates apply once)
@@ -480,6 +492,12 @@ class PrimaryReplica(RegisterReplica):
 
 MODES: dict[str, type] = {"AP": AsyncReplica, "CP": PrimaryReplica}
 """The chapter's switch: replica classes by CAP mode."""
+
+LATENCY = Uniform(0.2, 0.6)
+"""The default latency between replicas in :func:`run_workload`."""
+
+ROUTES = ("home", "random", "rotate")
+"""How a client picks the replica of each operation (see :class:`RegisterClient`)."""
 
 
 # -- clients --------------------------------------------------------------------------------------------
@@ -716,12 +734,13 @@ def run_workload(replica: type | str, *, seed: int | str, replicas: Sequence[Any
                  duration: float = 120.0, settle: float = 30.0,
                  partition: tuple[float, float] | None = None, cut_off: Sequence[Any] | None = None,
                  crashes: Sequence[tuple[Any, float, float | None]] = (), loss: float = 0.0,
-                 duplicate: float = 0.0, reorder: float = 0.0, latency: Any = Uniform(0.2, 0.6),
+                 duplicate: float = 0.0, reorder: float = 0.0, latency: Any = LATENCY,
                  client_latency: float = 0.1, timeout: float = 5.0,
                  think: tuple[float, float] = (3.0, 8.0), read_fraction: float = 0.7,
                  keys: Sequence[Any] = ("x",),
                  faults: Callable[[Simulation], Any] | None = None, route: str = "home",
-                 session: Callable[[], Any] | None = None, retry_delay: float = 1.0) -> RegisterRun:
+                 session: Callable[[], Any] | None = None, retry_delay: float = 1.0,
+                 max_events: int = 2_000_000) -> RegisterRun:
     """Run clients against a replicated register under faults and record their history.
 
     Each replica gets ``clients_per_replica`` :class:`RegisterClient` nodes that
@@ -763,14 +782,17 @@ def run_workload(replica: type | str, *, seed: int | str, replicas: Sequence[Any
         session: a class (or factory) called once per client to make its
             session object (see :class:`RegisterClient`); None for no session.
         retry_delay: how long a session waits before asking another replica.
+        max_events: the run's budget of events (sends, timer firings), which
+            stops a message storm or a very long ``duration``.
 
     Returns:
         A :class:`RegisterRun`.
 
     Raises:
-        TypeError: ``replica`` is not a Node subclass or mode name, or another
-            argument has the wrong type (named in the message).
-        ValueError: an argument is out of range (named in the message).
+        InvalidArgumentType: ``replica`` is not a Node subclass or mode name, or another
+            argument has the wrong type (named in the message); also a TypeError.
+        InvalidArgument: an argument is out of range (named in the message); also a ValueError.
+        EventBudgetExceeded: the run took more than ``max_events`` events.
 
     Example:
         >>> run = run_workload("AP", seed=3, duration=60, partition=(20, 40))
@@ -781,48 +803,60 @@ def run_workload(replica: type | str, *, seed: int | str, replicas: Sequence[Any
     """
     if isinstance(replica, str):
         if replica not in MODES:
-            raise ValueError(f"replica={replica!r} must be one of {sorted(MODES)} or a replica class")
+            raise InvalidArgument(f"replica={replica!r} must be one of {sorted(MODES)} or a replica class")
         cls = MODES[replica]
     elif isinstance(replica, type) and issubclass(replica, Node):
         cls = replica
     else:
-        raise TypeError(f"replica={replica!r} must be a subclass of course_lib.sim.Node "
-                        f"or one of {sorted(MODES)}")
+        raise InvalidArgumentType(f"replica={replica!r} must be a subclass of course_lib.sim.Node "
+                                  f"or one of {sorted(MODES)}")
     if isinstance(seed, bool) or not isinstance(seed, (int, str)):
-        raise TypeError(f"seed={seed!r} must be an int or a str")
+        raise InvalidArgumentType(f"seed={seed!r} must be an int or a str")
     replica_ids = _id_list("replicas", replicas)
     if not replica_ids:
-        raise ValueError(f"replicas={replicas!r} must name at least one replica")
+        raise InvalidArgument(f"replicas={replicas!r} must name at least one replica")
     if replica_options is None:
         replica_options = {}
     if not isinstance(replica_options, Mapping):
-        raise TypeError(f"replica_options={replica_options!r} must be a dict of keyword arguments")
+        raise InvalidArgumentType(f"replica_options={replica_options!r} must be a dict of keyword arguments")
     clients_per_replica = _count("clients_per_replica", clients_per_replica, 1)
     duration = _positive("duration", duration)
     settle = _non_negative("settle", settle)
+    check_int("max_events", max_events, low=1)
+    if len(replica_ids) * (clients_per_replica + 1) > max_events:
+        raise InvalidArgument(f"replicas={replica_ids!r} with clients_per_replica={clients_per_replica} "
+                              f"make more nodes than max_events={max_events} events can start; pass a "
+                              "larger max_events")
     if partition is not None:
         if not (isinstance(partition, (tuple, list)) and len(partition) == 2):
-            raise ValueError(f"partition={partition!r} must be (start, end) or None")
+            raise InvalidArgument(f"partition={partition!r} must be (start, end) or None")
         p_start = _non_negative("partition start", partition[0])
         p_end = _positive("partition end", partition[1])
         if p_end <= p_start:
-            raise ValueError(f"partition={partition!r}: end must be after start")
+            raise InvalidArgument(f"partition={partition!r}: end must be after start")
     far = [replica_ids[-1]] if cut_off is None else _id_list("cut_off", cut_off)
     for r in far:
         if r not in replica_ids:
-            raise ValueError(f"cut_off={list(far)!r}: {r!r} is not one of replicas={replica_ids!r}")
+            raise InvalidArgument(f"cut_off={list(far)!r}: {r!r} is not one of replicas={replica_ids!r}")
     if partition is not None and (not far or len(far) == len(replica_ids)):
-        raise ValueError(f"cut_off={far!r} must leave replicas on both sides of the partition")
+        raise InvalidArgument(f"cut_off={far!r} must leave replicas on both sides of the partition")
+    if isinstance(crashes, (str, bytes)) or not isinstance(crashes, Iterable):
+        raise InvalidArgumentType(f"crashes={crashes!r} must be a list of (replica, at, restart_at or "
+                                  "None) triples")
     crash_plan = []
     for index, item in enumerate(crashes):
         if not (isinstance(item, (tuple, list)) and len(item) == 3):
-            raise ValueError(f"crashes[{index}]={item!r} must be (replica, at, restart_at or None)")
+            raise InvalidArgument(f"crashes[{index}]={item!r} must be (replica, at, restart_at or None)")
         node, at, restart_at = item
-        if node not in replica_ids:
-            raise ValueError(f"crashes[{index}]={item!r}: {node!r} is not one of replicas={replica_ids!r}")
+        try:
+            known = node in replica_ids
+        except TypeError:
+            known = False
+        if not known:
+            raise InvalidArgument(f"crashes[{index}]={item!r}: {node!r} is not one of replicas={replica_ids!r}")
         _non_negative(f"crashes[{index}] at", at)
         if restart_at is not None and _positive(f"crashes[{index}] restart_at", restart_at) <= at:
-            raise ValueError(f"crashes[{index}]={item!r}: restart_at must be after at")
+            raise InvalidArgument(f"crashes[{index}]={item!r}: restart_at must be after at")
         crash_plan.append((node, at, restart_at))
     loss = check_probability("loss", loss)
     duplicate = check_probability("duplicate", duplicate)
@@ -831,22 +865,24 @@ def run_workload(replica: type | str, *, seed: int | str, replicas: Sequence[Any
     client_latency = _non_negative("client_latency", client_latency)
     timeout = _positive("timeout", timeout)
     if not (isinstance(think, (tuple, list)) and len(think) == 2):
-        raise ValueError(f"think={think!r} must be (low, high)")
+        raise InvalidArgument(f"think={think!r} must be (low, high)")
     think = (_non_negative("think low", think[0]), _positive("think high", think[1]))
     if think[1] < think[0]:
-        raise ValueError(f"think={think!r}: high must be >= low")
+        raise InvalidArgument(f"think={think!r}: high must be >= low")
     read_fraction = check_probability("read_fraction", read_fraction)
-    if isinstance(keys, (str, bytes)) or not isinstance(keys, Iterable) or not list(keys):
-        raise ValueError(f"keys={keys!r} must be a non-empty list of keys")
+    if isinstance(keys, (str, bytes)) or not isinstance(keys, Iterable):
+        raise InvalidArgumentType(f"keys={keys!r} must be a non-empty list of keys")
+    if not list(keys):
+        raise InvalidArgument(f"keys={keys!r} must be a non-empty list of keys")
     if faults is not None and not callable(faults):
-        raise TypeError(f"faults={faults!r} must be callable as faults(sim), or None")
-    if route not in ("home", "random", "rotate"):
-        raise ValueError(f"route={route!r} must be 'home', 'random' or 'rotate'")
+        raise InvalidArgumentType(f"faults={faults!r} must be callable as faults(sim), or None")
+    check_choice("route", route, ROUTES)
     if session is not None and not callable(session):
-        raise TypeError(f"session={session!r} must be a class (called once per client) or None")
+        raise InvalidArgumentType(f"session={session!r} must be a class (called once per client) or None")
     retry_delay = _positive("retry_delay", retry_delay)
 
-    sim = Simulation(seed=seed, latency=latency, loss=loss, duplicate=duplicate, reorder=reorder)
+    sim = Simulation(seed=seed, latency=latency, loss=loss, duplicate=duplicate, reorder=reorder,
+                     max_events=max_events)
     for rid in replica_ids:
         sim.add_node(cls, rid, list(replica_ids), **replica_options)
     recorder = _Recorder()
@@ -876,7 +912,10 @@ def run_workload(replica: type | str, *, seed: int | str, replicas: Sequence[Any
         sim.nemesis.crash(node, at=at, restart_at=restart_at)
     if faults is not None:
         faults(sim)
-    sim.run(until=duration + settle)
+    try:
+        sim.run(until=duration + settle)
+    except EventBudgetExceeded as exc:
+        raise EventBudgetExceeded(f"{exc} (here: pass max_events=N to run_workload or to the scenario)") from None
 
     return RegisterRun(sim, recorder.history, replica_ids, clients,
                        sim.trace.partition_spans(end=sim.now), cls.__name__)
@@ -924,7 +963,7 @@ def stale_reads(history: History | Iterable[Operation]) -> list[StaleRead]:
 
     Raises:
         TypeError: ``history`` is not a History or a list of operations.
-        ValueError: two writes of one key write the same value.
+        InvalidArgument: two writes of one key write the same value (also a ValueError).
 
     Example:
         >>> h = History()
@@ -939,7 +978,7 @@ def stale_reads(history: History | Iterable[Operation]) -> list[StaleRead]:
     for op in ops:
         if op.f in _WRITES and op.status != "fail":
             if (op.key, op.value) in source:
-                raise ValueError(f"key={op.key!r}: value={op.value!r} is written twice "
+                raise InvalidArgument(f"key={op.key!r}: value={op.value!r} is written twice "
                                  f"({source[(op.key, op.value)]} and {op}); stale_reads needs "
                                  "distinct write values")
             source[(op.key, op.value)] = op
@@ -995,7 +1034,7 @@ def first_violation(history: History, model: Any = "register", *,
         3
     """
     if not isinstance(history, History):
-        raise TypeError(f"history={history!r} must be a History")
+        raise InvalidArgumentType(f"history={history!r} must be a History")
     events = list(history)
 
     def verdict(n: int) -> bool:
@@ -1048,7 +1087,7 @@ class Window:
 
 
 def windows(history: History, width: float, *, start: float = 0.0, end: float | None = None,
-            violation: float | None | bool = False) -> list[Window]:
+            violation: float | None | bool = False, max_windows: int = 10_000) -> list[Window]:
     """Cut the history into windows of ``width`` by invocation time and measure each.
 
     Args:
@@ -1058,13 +1097,16 @@ def windows(history: History, width: float, *, start: float = 0.0, end: float | 
         end: where the windows stop (default: the last invocation, included).
         violation: the result of :func:`first_violation`, if already known
             (default: compute it).
+        max_windows: the most windows to cut (a budget: a tiny ``width``
+            over a long history would make millions).
 
     Returns:
         The windows, in time order.
 
     Raises:
-        TypeError: ``history`` is not a History.
-        ValueError: ``width`` is not positive, or ``end`` is not after ``start``.
+        InvalidArgumentType: ``history`` is not a History (also a TypeError).
+        InvalidArgument: ``width`` is not positive, ``end`` is not after
+            ``start``, or more than ``max_windows`` windows (also a ValueError).
 
     Example:
         >>> h = History()
@@ -1074,20 +1116,31 @@ def windows(history: History, width: float, *, start: float = 0.0, end: float | 
         [(0.0, 1.0), (10.0, 0.0)]
     """
     if not isinstance(history, History):
-        raise TypeError(f"history={history!r} must be a History")
+        raise InvalidArgumentType(f"history={history!r} must be a History")
     width = _positive("width", width)
-    start = float(start) if isinstance(start, (int, float)) and not isinstance(start, bool) else start
+    start = float(start) if _is_number(start) else start
     if not isinstance(start, float) or not math.isfinite(start):
-        raise ValueError(f"start={start!r} must be a finite number")
+        error = InvalidArgument if isinstance(start, float) else InvalidArgumentType
+        raise error(f"start={start!r} must be a finite number")
+    if violation is not False and violation is not None and (
+            not _is_number(violation) or not math.isfinite(violation)):
+        raise InvalidArgumentType(f"violation={violation!r} must be a time from first_violation(), "
+                                  "None (linearizable) or False (compute it)")
+    check_int("max_windows", max_windows, low=1)
     ops = history.operations()
     if end is None:
         end = max([op.call_time for op in ops], default=start) + 1e-9
-    if isinstance(end, bool) or not isinstance(end, (int, float)) or not math.isfinite(end) or end <= start:
-        raise ValueError(f"end={end!r} must be a finite number after start={start!r}")
+    if not _is_number(end):
+        raise InvalidArgumentType(f"end={end!r} must be a finite number after start={start!r}")
+    if not math.isfinite(end) or end <= start:
+        raise InvalidArgument(f"end={end!r} must be a finite number after start={start!r}")
+    count = max(1, math.ceil((end - start) / width - 1e-9))
+    if count > max_windows:
+        raise InvalidArgument(f"width={width!r} cuts [{start:g}, {end:g}) into {count} windows, more "
+                              f"than max_windows={max_windows}; pass a larger width (or max_windows)")
     if violation is False:
         violation = first_violation(history)
     stale_ids = {s.read.id for s in stale_reads(ops)}
-    count = max(1, math.ceil((end - start) / width - 1e-9))
     rows = []
     for k in range(count):
         lo, hi = start + k * width, start + (k + 1) * width
@@ -1118,7 +1171,7 @@ def latencies(history: History | Iterable[Operation], f: str | None = None) -> l
         TypeError: ``history`` or ``f`` has the wrong type.
     """
     if f is not None and not isinstance(f, str):
-        raise TypeError(f"f={f!r} must be a function name such as 'read', or None")
+        raise InvalidArgumentType(f"f={f!r} must be a function name such as 'read', or None")
     return [op.return_time - op.call_time for op in _history_ops("history", history)
             if op.status == "ok" and (f is None or op.f == f)]
 
@@ -1141,17 +1194,29 @@ def plot_windows(runs: Mapping[str, RegisterRun], width: float = 10.0, *, axes: 
         The two Axes.
 
     Raises:
-        ValueError: ``runs`` is empty or ``width`` is not positive.
-        TypeError: a value of ``runs`` is not a RegisterRun.
+        InvalidArgument: ``runs`` is empty or ``width`` is not positive (also a ValueError).
+        InvalidArgumentType: ``runs`` is not a dict of RegisterRuns, or ``axes``
+            not two Axes (also a TypeError).
     """
     import matplotlib.pyplot as plt
 
-    if not isinstance(runs, Mapping) or not runs:
-        raise ValueError(f"runs={runs!r} must be a non-empty dict of label -> RegisterRun")
+    if not isinstance(runs, Mapping):
+        raise InvalidArgumentType(f"runs={runs!r} must be a non-empty dict of label -> RegisterRun")
+    if not runs:
+        raise InvalidArgument(f"runs={runs!r} must be a non-empty dict of label -> RegisterRun")
     for label, run in runs.items():
         if not isinstance(run, RegisterRun):
-            raise TypeError(f"runs[{label!r}]={run!r} is not a RegisterRun")
+            raise InvalidArgumentType(f"runs[{label!r}]={run!r} is not a RegisterRun")
     width = _positive("width", width)
+    if title is not None:
+        check_type("title", title, str, what="a str or None")
+    if axes is not None:
+        try:
+            pair = len(axes) == 2 and all(hasattr(ax, "axvspan") for ax in axes)
+        except TypeError:  # a single Axes has no len()
+            pair = False
+        if not pair:
+            raise InvalidArgumentType(f"axes={axes!r} must be two matplotlib Axes (top, bottom) or None")
     if axes is None:
         fig, axes = plt.subplots(2, 1, figsize=(10, 5.2), sharex=True,
                                  gridspec_kw={"height_ratios": [3, 2]})
@@ -1198,11 +1263,21 @@ def plot_windows(runs: Mapping[str, RegisterRun], width: float = 10.0, *, axes: 
 _GUARANTEES = ("read your writes", "monotonic reads", "monotonic writes", "writes follow reads")
 
 
+def _check_size(max_events: Any, **sizes: int) -> None:
+    """Refuse a cluster too big for ``max_events`` before building it (each node is started once)."""
+    check_int("max_events", max_events, low=1)
+    for name, size in sizes.items():
+        if size > max_events:
+            raise InvalidArgument(f"{name}={size} nodes cannot start within max_events={max_events} "
+                                  "events; pass a larger max_events")
+
+
 def session_run(session: Callable[[], Any] | None, seed: int | str, *, replicas: int = 3,
                 route: str = "random", clients: int = 6, duration: float = 100.0,
                 loss: float = 0.0, duplicate: float = 0.0, reorder: float = 0.0,
                 partition: bool = True, crash: bool = False, keys: Sequence[Any] = ("x",),
-                read_fraction: float = 0.6, think: tuple[float, float] = (1.0, 4.0)) -> RegisterRun:
+                read_fraction: float = 0.6, think: tuple[float, float] = (1.0, 4.0),
+                max_events: int = 2_000_000) -> RegisterRun:
     """Run mobile clients, each with its own ``session()``, against the AP register under faults.
 
     Every client sends each operation to a replica chosen by ``route``
@@ -1228,12 +1303,13 @@ def session_run(session: Callable[[], Any] | None, seed: int | str, *, replicas:
         partition, crash: the faults described above.
         keys: the register's keys.
         read_fraction, think: the clients' workload (see :func:`run_workload`).
+        max_events: the run's budget of events (see :func:`run_workload`).
 
     Returns:
         The :class:`RegisterRun`.
 
     Raises:
-        ValueError: an argument is out of range (named in the message).
+        InvalidArgument: an argument is out of range (named in the message).
 
     Example:
         >>> run = session_run(None, seed=1)
@@ -1241,11 +1317,17 @@ def session_run(session: Callable[[], Any] | None, seed: int | str, *, replicas:
         >>> read_your_writes(run.history).valid
         False
     """
+    if session is not None and not callable(session):
+        raise InvalidArgumentType(f"session={session!r} must be a class (called once per client) or None")
+    if isinstance(seed, bool) or not isinstance(seed, (int, str)):
+        raise InvalidArgumentType(f"seed={seed!r} must be an int or a str")
     replicas = _count("replicas", replicas, 2)
     clients = _count("clients", clients, 1)
-    if route not in ("random", "rotate"):
-        raise ValueError(f"route={route!r} must be 'random' or 'rotate'")
+    check_choice("route", route, ("random", "rotate"))
     duration = _positive("duration", duration)
+    for name, flag in (("partition", partition), ("crash", crash)):
+        check_type(name, flag, bool, what="True or False")
+    _check_size(max_events, replicas=replicas, clients=clients)
     ids = [f"n{i + 1}" for i in range(replicas)]
     planner = random.Random(f"{seed}/session-faults")  # as sim.rng_for: from the seed only
     far = planner.sample(ids, max(1, (replicas - 1) // 2))
@@ -1265,8 +1347,12 @@ def session_run(session: Callable[[], Any] | None, seed: int | str, *, replicas:
                        duration=duration, settle=20.0, loss=loss, duplicate=duplicate,
                        reorder=reorder, partition=(0.15 * duration, 0.75 * duration) if partition else None,
                        cut_off=far, route=route, session=session, think=think,
-                       read_fraction=read_fraction, keys=keys, faults=faults)
+                       read_fraction=read_fraction, keys=keys, faults=faults, max_events=max_events)
     return run
+
+
+_SESSION_RUN_OPTIONS = ("replicas", "route", "clients", "duration", "loss", "duplicate", "reorder",
+                        "partition", "crash", "keys", "read_fraction", "think", "max_events")
 
 
 def session_scenario(session: Callable[[], Any], seed: int | str, *,
@@ -1292,18 +1378,29 @@ def session_scenario(session: Callable[[], Any], seed: int | str, *,
 
     Raises:
         ScenarioFailed: a guarantee is violated, or too few operations succeeded.
-        ValueError: a guarantee's name is unknown.
+        InvalidArgument: a guarantee's name is unknown, or another bad argument
+            or option (named in the message).
     """
     from .checkers import CHECKERS
     from .sim.errors import ScenarioFailed
 
     if isinstance(guarantees, str):
         guarantees = [guarantees]
+    if not isinstance(guarantees, Iterable):
+        raise InvalidArgumentType(f"guarantees={guarantees!r} must be a list of guarantee names, among "
+                                  f"{list(_GUARANTEES)}")
+    guarantees = list(guarantees)
+    if not guarantees:
+        raise InvalidArgument(f"guarantees=[] must name at least one of {list(_GUARANTEES)}")
     for name in guarantees:
-        if name not in _GUARANTEES:
-            raise ValueError(f"guarantees contains {name!r}; choose among {list(_GUARANTEES)}")
+        if not isinstance(name, str) or name not in _GUARANTEES:
+            raise InvalidArgument(f"guarantees contains {name!r}; choose among {list(_GUARANTEES)}")
     if session is None or not callable(session):
-        raise TypeError(f"session={session!r} must be your session class")
+        raise InvalidArgumentType(f"session={session!r} must be your session class")
+    for name, value in options.items():
+        if name not in _SESSION_RUN_OPTIONS:
+            raise InvalidArgumentType(f"{name}={value!r} is not an option of session_scenario; options "
+                                      f"(passed to session_run) are {', '.join(_SESSION_RUN_OPTIONS)}")
     min_availability = check_probability("min_availability", min_availability)
     run = session_run(session, seed, **options)
     for name in guarantees:
@@ -1330,7 +1427,8 @@ def quorum_scenario(cls: type, seed: int | str, *, replicas: int = 3, loss: floa
                     clients_per_replica: int = 1,
                     duration: float = 100.0, min_availability: float = 0.7,
                     think: tuple[float, float] = (1.0, 4.0),
-                    replica_options: Mapping[str, Any] | None = None) -> RegisterRun:
+                    replica_options: Mapping[str, Any] | None = None,
+                    max_events: int = 2_000_000) -> RegisterRun:
     """Run a CP register ``cls`` under faults and check it is linearizable and serves the majority.
 
     Each replica has ``clients_per_replica`` clients next to it (in its
@@ -1365,24 +1463,38 @@ def quorum_scenario(cls: type, seed: int | str, *, replicas: int = 3, loss: floa
         min_availability: see the checks.
         think: the clients' think time range.
         replica_options: keyword arguments for ``cls``.
+        max_events: the run's budget of events (see :func:`run_workload`).
 
     Returns:
         The run, after a successful check.
 
     Raises:
         ScenarioFailed: a check failed (the message says which and where).
+        InvalidArgument: a bad argument (named in the message).
     """
     from .sim.errors import ScenarioFailed
 
+    _check_replica_class(cls)
+    if isinstance(seed, bool) or not isinstance(seed, (int, str)):
+        raise InvalidArgumentType(f"seed={seed!r} must be an int or a str")
     replicas = _count("replicas", replicas, 3)
     duration = _positive("duration", duration)
     min_availability = check_probability("min_availability", min_availability)
+    for name, flag in (("partition", partition), ("one_way", one_way), ("crash", crash)):
+        check_type(name, flag, bool, what="True or False")
+    _check_size(max_events, replicas=replicas)
+    flaky = _count("flaky", flaky, 0)
+    # The k-th short partition starts at least 3k - 2 after 70% of duration; one that certainly
+    # starts after the run (duration + 20) never happens, and a huge count would take long to plan.
+    most = max(0, math.floor((0.3 * duration + 22) / 3))
+    if flaky > most:
+        raise InvalidArgument(f"flaky={flaky} short partitions cannot all start before the run ends "
+                              f"(duration={duration:g}): at most {most}")
     ids = [f"n{i + 1}" for i in range(replicas)]
     planner = random.Random(f"{seed}/quorum-faults")  # as sim.rng_for: from the seed only
     minority = sorted(planner.sample(ids, (replicas - 1) // 2))
     victims = planner.sample(ids, 2 if replicas >= 5 else 1)
     start, end = 0.25 * duration, 0.65 * duration
-    flaky = _count("flaky", flaky, 0)
     cuts, at = [], 0.7 * duration
     for _ in range(flaky):
         at += planner.uniform(1.0, 4.0)
@@ -1407,7 +1519,8 @@ def quorum_scenario(cls: type, seed: int | str, *, replicas: int = 3, loss: floa
     run = run_workload(cls, seed=seed, replicas=ids, replica_options=replica_options,
                        clients_per_replica=clients_per_replica, duration=duration, settle=20.0,
                        partition=(start, end) if two_way else None, cut_off=minority,
-                       loss=loss, duplicate=duplicate, reorder=reorder, think=think, faults=faults)
+                       loss=loss, duplicate=duplicate, reorder=reorder, think=think, faults=faults,
+                       max_events=max_events)
     verdict = run.check()
     if verdict.valid is not True:
         when = run.first_violation() if verdict.valid is False else None
@@ -1435,6 +1548,12 @@ def quorum_scenario(cls: type, seed: int | str, *, replicas: int = 3, loss: floa
     return run
 
 
+def _check_replica_class(cls: Any) -> None:
+    if not (isinstance(cls, type) and issubclass(cls, Node)):
+        raise InvalidArgumentType(f"cls={cls!r} must be your replica class, a subclass of "
+                                  "course_lib.sim.Node")
+
+
 class _InterruptedWriter(Node):
     """A coordinator that sends one ABD ``store`` to a few replicas and dies: a half-done write."""
 
@@ -1457,7 +1576,7 @@ class _InterruptedWriter(Node):
 
 def interrupted_write_scenario(cls: type, seed: int | str, *, replicas: int = 3,
                                duration: float = 60.0, at: float = 15.0,
-                               clients_per_replica: int = 1) -> RegisterRun:
+                               clients_per_replica: int = 1, max_events: int = 2_000_000) -> RegisterRun:
     """Leave a write half done on a minority of replicas, then check that reads stay linearizable.
 
     At time ``at`` a coordinator that is not a replica (process ``"w"`` of the
@@ -1478,16 +1597,28 @@ def interrupted_write_scenario(cls: type, seed: int | str, *, replicas: int = 3,
         duration: clients stop issuing operations then; the run settles 20 more.
         at: when the interrupted write's store messages are sent.
         clients_per_replica: clients per replica.
+        max_events: the run's budget of events (see :func:`run_workload`).
 
     Returns:
         The run, after a successful check.
 
     Raises:
         ScenarioFailed: the history is not linearizable.
+        InvalidArgument: a bad argument (named in the message), such as an
+            ``at`` after ``duration`` (the write would never happen).
     """
     from .sim.errors import ScenarioFailed
 
+    _check_replica_class(cls)
+    if isinstance(seed, bool) or not isinstance(seed, (int, str)):
+        raise InvalidArgumentType(f"seed={seed!r} must be an int or a str")
     replicas = _count("replicas", replicas, 3)
+    _check_size(max_events, replicas=replicas)
+    duration = _positive("duration", duration)
+    _positive("at", at)
+    if not at < duration:
+        raise InvalidArgument(f"at={at!r} must be before duration={duration!r}, while clients still "
+                              "read")
     ids = [f"n{i + 1}" for i in range(replicas)]
     planner = random.Random(f"{seed}/interrupted-write")
     targets = sorted(planner.sample(ids, (replicas - 1) // 2))
@@ -1499,7 +1630,7 @@ def interrupted_write_scenario(cls: type, seed: int | str, *, replicas: int = 3,
 
     run = run_workload(cls, seed=seed, replicas=ids, clients_per_replica=clients_per_replica,
                        duration=_positive("duration", duration), settle=20.0, route="rotate",
-                       think=(0.5, 2.0), read_fraction=0.85, faults=faults)
+                       think=(0.5, 2.0), read_fraction=0.85, faults=faults, max_events=max_events)
     verdict = run.check()
     if verdict.valid is not True:
         when = run.first_violation() if verdict.valid is False else None
