@@ -49,11 +49,14 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping
 
 from .checkers.invariants import atomic_commit
 from .sim.errors import ScenarioFailed
 from .sim import Node, Simulation, Uniform
+from .sim.validation import (InvalidArgument, InvalidArgumentType, check_callable, check_choice,
+                             check_int, check_non_negative, check_number, check_positive,
+                             check_probability, check_type)
 
 OUTCOMES = ("commit", "abort")
 DEFAULT_REFUSAL_RATE = 0.2
@@ -63,17 +66,30 @@ def set_refusal_rate(sim: Simulation, rate: float) -> None:
     """Make every participant's database refuse a transaction with probability ``rate``.
 
     Raises:
-        ValueError: ``rate`` is not a probability.
+        InvalidArgument: ``rate`` is not a probability.
+        InvalidArgumentType: ``sim`` is not a Simulation.
     """
-    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate <= 1.0:
-        raise ValueError(f"rate={rate!r} must be a probability in [0, 1]")
-    sim.memo("course_lib.commit", dict)["refusal_rate"] = float(rate)
+    check_type("sim", sim, Simulation)
+    sim.memo("course_lib.commit", dict)["refusal_rate"] = check_probability("rate", rate)
 
 
 def _check_outcome(outcome: Any) -> str:
-    if outcome not in OUTCOMES:
-        raise ValueError(f"outcome={outcome!r} must be 'commit' or 'abort'")
-    return outcome
+    return check_choice("outcome", outcome, OUTCOMES)
+
+
+def _check_writes(sim: Simulation, writes: Any) -> None:
+    """A transaction's writes: a non-empty dict from participant ids to ``(key, value)`` pairs."""
+    if not isinstance(writes, Mapping):
+        raise InvalidArgumentType(f"writes={writes!r} must be a dict {{participant id: (key, value)}}")
+    if not writes:
+        raise InvalidArgument("writes={} must name at least one participant")
+    nodes = sim.nodes
+    for participant, write in writes.items():
+        if isinstance(participant, bool) or participant not in nodes:
+            raise InvalidArgument(f"writes names participant {participant!r}, which is not a node of "
+                                  f"this simulation; nodes are {list(nodes)}")
+        if not (isinstance(write, tuple) and len(write) == 2):
+            raise InvalidArgument(f"writes[{participant!r}]={write!r} must be a pair (key, value)")
 
 
 class CommitParticipant(Node):
@@ -132,11 +148,13 @@ class NaiveCoordinator(CommitCoordinator):
     """
 
     def __init__(self, vote_timeout: float = 6.0) -> None:
+        check_positive("vote_timeout", vote_timeout)
         self.vote_timeout = vote_timeout
         self.votes: dict = {}      # txid -> {participant: vote}
         self.decided: dict = {}    # txid -> outcome
 
     def begin(self, txid: Any, writes: dict) -> None:
+        _check_writes(self.sim, writes)
         self.votes[txid] = {p: None for p in writes}
         for participant, (key, value) in writes.items():
             self.send(participant, "prepare", txid=txid, key=key, value=value)
@@ -208,12 +226,14 @@ class ThreePCCoordinator(CommitCoordinator):
     """
 
     def __init__(self, timeout: float = 6.0) -> None:
+        check_positive("timeout", timeout)
         self.timeout = timeout
         self.votes: dict = {}
         self.acks: dict = {}
         self.decided: dict = {}
 
     def begin(self, txid: Any, writes: dict) -> None:
+        _check_writes(self.sim, writes)
         self.votes[txid] = {p: None for p in writes}
         self.acks[txid] = set()
         for participant, (key, value) in writes.items():
@@ -267,6 +287,7 @@ class ThreePCParticipant(CommitParticipant):
     """
 
     def __init__(self, timeout: float = 6.0) -> None:
+        check_positive("timeout", timeout)
         self.timeout = timeout
         self.state: dict = {}     # txid -> state
         self.writes: dict = {}    # txid -> (key, value)
@@ -343,6 +364,7 @@ class ThreePCParticipant(CommitParticipant):
 
 def transaction_outcomes(sim: Simulation) -> dict:
     """Return ``{txid: {node: outcome}}`` from the trace's ``decide`` events (a node's last decision)."""
+    check_type("sim", sim, Simulation)
     out: dict = {}
     for event in sim.trace.custom("decide"):
         out.setdefault(event.info["txid"], {})[event.node] = event.info["outcome"]
@@ -354,6 +376,7 @@ def in_doubt_time(sim: Simulation) -> dict:
 
     A transaction still undecided at the end of the run counts until ``sim.now``.
     """
+    check_type("sim", sim, Simulation)
     voted: dict = {}
     total: dict = {}
     for event in sim.trace.filter(kind="custom"):
@@ -385,15 +408,24 @@ def crash_after(sim: Simulation, node_id: Any, *, sent: str | None = None, recor
         restart_after: restart the node this long after the crash (None: it stays down).
 
     Raises:
-        ValueError: neither or both of ``sent`` and ``recorded``, or ``nth`` < 1.
+        InvalidArgument: neither or both of ``sent`` and ``recorded``, an
+            unknown ``node_id``, ``nth`` < 1 or ``restart_after`` not a positive
+            finite delay (each named in the message).
+        InvalidArgumentType: ``sent`` or ``recorded`` is not a str, or ``when`` not callable.
     """
+    check_type("sim", sim, Simulation)
     sim.node(node_id)
     if (sent is None) == (recorded is None):
-        raise ValueError(f"give exactly one of sent={sent!r} and recorded={recorded!r}")
-    if isinstance(nth, bool) or not isinstance(nth, int) or nth < 1:
-        raise ValueError(f"nth={nth!r} must be an int >= 1")
-    if restart_after is not None and not restart_after > 0:
-        raise ValueError(f"restart_after={restart_after!r} must be a positive delay or None")
+        raise InvalidArgument(f"give exactly one of sent={sent!r} and recorded={recorded!r}")
+    for name, value in (("sent", sent), ("recorded", recorded)):
+        if value is not None:
+            check_type(name, value, str, what="a str (a message type or a recorded event's name)")
+    if when is not None:
+        check_callable("when", when, "when(info) -> bool")
+    check_int("nth", nth, low=1)
+    if restart_after is not None:
+        check_number("restart_after", restart_after, low=0, low_open=True,
+                     what="a delay")
     kind, name = ("send", sent) if sent is not None else ("custom", recorded)
     state = {"cursor": sim.trace.mark(), "count": 0, "done": False}
 
@@ -456,13 +488,28 @@ def commit_scenario(coordinator_cls: type, participant_cls: type, seed: Any, *, 
     Raises:
         ScenarioFailed: atomicity was violated, or a transaction never finished.
     """
-    if isinstance(participants, bool) or not isinstance(participants, int) or participants < 1:
-        raise ValueError(f"participants={participants!r} must be an int >= 1")
-    if crash is not None and crash not in CRASH_POINTS:
-        raise ValueError(f"crash={crash!r} must be None or one of {CRASH_POINTS}")
+    for name, cls in (("coordinator_cls", coordinator_cls), ("participant_cls", participant_cls)):
+        if not (isinstance(cls, type) and issubclass(cls, Node)):
+            raise InvalidArgumentType(f"{name}={cls!r} must be a class, a subclass of course_lib.sim.Node")
+    check_int("participants", participants, low=1)
+    check_int("transactions", transactions, low=1)
+    check_non_negative("spacing", spacing)
+    if crash is not None:
+        check_choice("crash", crash, CRASH_POINTS)
+    if restart_after is not None:
+        check_number("restart_after", restart_after, low=0, low_open=True,
+                     what="a delay")
+    check_probability("refusal_rate", refusal_rate)
+    if progress is not None:
+        check_type("progress", progress, bool, what="True, False or None")
+    check_number("settle", settle, what="a time")
     last_start = 1.0 + spacing * transactions
     if not settle > last_start + 50:
-        raise ValueError(f"settle={settle!r} must leave time after the last transaction ({last_start:g})")
+        raise InvalidArgument(f"settle={settle!r} must leave time after the last transaction ({last_start:g})")
+    if isinstance(max_events, int) and not isinstance(max_events, bool) \
+            and transactions * (participants + 1) > max_events:
+        raise InvalidArgument(f"transactions={transactions} with participants={participants} need more "
+                              f"than max_events={max_events} events; pass a larger max_events")
     sim = Simulation(seed=seed, latency=Uniform(0.5, 2.0), loss=loss, duplicate=duplicate,
                      reorder=reorder, reorder_delay=6.0, max_events=max_events)
     set_refusal_rate(sim, refusal_rate)

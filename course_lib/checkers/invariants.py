@@ -32,8 +32,13 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from course_lib.sim import Simulation
+from course_lib.sim.validation import InvalidArgument, InvalidArgumentType
+
 
 def _memory(sim: Any, name: str, fresh: Callable[[], Any]) -> Any:
+    if sim.__class__ is not Simulation and not isinstance(sim, Simulation):
+        raise InvalidArgumentType(f"sim={sim!r} must be a Simulation (an invariant is check(sim))")
     return sim.memo(("course_lib.checkers.invariants", name), fresh)
 
 
@@ -41,7 +46,7 @@ def _new_rows(sim: Any, name: str) -> list:
     """The trace events recorded since this invariant last looked."""
     trace = sim.trace
     if not trace.enabled:
-        raise ValueError(f"invariant {name!r} reads the trace: create the Simulation with trace=True")
+        raise InvalidArgument(f"invariant {name!r} reads the trace: create the Simulation with trace=True")
     state = _memory(sim, name + "/cursor", lambda: [0])
     start = state[0]
     state[0] = trace.mark()
@@ -96,6 +101,8 @@ def atomic_commit(sim: Any) -> str | None:
 
 
 def _claimants(sim: Any) -> list:
+    if sim.__class__ is not Simulation and not isinstance(sim, Simulation):
+        raise InvalidArgumentType(f"sim={sim!r} must be a Simulation (an invariant is check(sim))")
     out = []
     for node in sim.nodes.values():
         if node.crashed:
