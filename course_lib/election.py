@@ -36,13 +36,40 @@ from typing import Any, Iterable, Sequence
 
 from .checkers.invariants import (at_most_one_leader, at_most_one_leader_per_term,
                                   fenced_writes_monotonic)
-from .sim.errors import ScenarioFailed
+from .sim.errors import EventBudgetExceeded, ScenarioFailed
 from .sim import Constant, Node, Simulation, Uniform
+from .sim.validation import (InvalidArgument, InvalidArgumentType, check_callable, check_choice,
+                             check_ids, check_int, check_number, check_positive, check_type)
+
+
+def _check_node(sim: Simulation, name: str, node_id: Any) -> Any:
+    """Return ``node_id`` if it names a node of ``sim``, else raise naming ``name``."""
+    try:
+        known = not isinstance(node_id, bool) and node_id in sim.nodes
+    except TypeError:  # an unhashable id
+        known = False
+    if not known:
+        raise InvalidArgument(f"{name}={node_id!r} is not a node of this simulation; "
+                              f"nodes are {sim.node_ids}")
+    return node_id
+
+
+def _check_flag(name: str, value: Any) -> None:
+    check_type(name, value, bool, what="True or False")
+
+
+def _run(sim: Simulation, until: float, caller: str) -> None:
+    """Run ``sim`` to ``until``; a run over its event budget says which argument raises it."""
+    try:
+        sim.run(until=until)
+    except EventBudgetExceeded as exc:
+        raise EventBudgetExceeded(f"{exc} (here: pass {caller}(..., max_events=N))") from None
 
 # -- pauses ---------------------------------------------------------------------------------------
 
 def is_paused(node: Node) -> bool:
     """Whether ``node`` is in a stop-the-world pause right now (same as ``node.paused``)."""
+    check_type("node", node, Node, what="a node (not its id: pass sim.node(node_id))")
     return node.paused
 
 
@@ -58,13 +85,15 @@ def pause_node(sim: Simulation, node_id: Any, duration: float) -> None:
     :meth:`course_lib.sim.Nemesis.pause`; the trace shows ``pause`` and ``resume`` events.
 
     Raises:
-        ValueError: ``duration`` is not a positive number.
+        InvalidArgument: ``duration`` is not a positive number, or ``node_id`` is not a node.
     """
+    check_type("sim", sim, Simulation)
     sim.nemesis.pause(node_id, duration=duration)
 
 
 def pause(sim: Simulation, node_id: Any, *, at: float, duration: float) -> None:
     """Schedule a stop-the-world pause of ``node_id`` at time ``at`` (see :func:`pause_node`)."""
+    check_type("sim", sim, Simulation)
     sim.nemesis.pause(node_id, at=at, duration=duration)
 
 
@@ -74,6 +103,7 @@ class LeadershipLog:
     """Who believed they were leader, when, and in which term; see :func:`watch_leaders`."""
 
     def __init__(self, sim: Simulation) -> None:
+        check_type("sim", sim, Simulation)
         self.sim = sim
         self._open: dict = {}       # node id -> (start, term)
         self._closed: list = []     # (node id, start, end, term)
@@ -103,6 +133,7 @@ class LeadershipLog:
 
     def leaders_at(self, time: float) -> list:
         """Return the nodes that believed they led at ``time``."""
+        check_number("time", time)
         return [n for n, start, end, _ in self.intervals() if start <= time < end]
 
     def overlap(self) -> float:
@@ -121,6 +152,7 @@ def watch_leaders(sim: Simulation) -> LeadershipLog:
 
     Beliefs are sampled after every event of the run.
     """
+    check_type("sim", sim, Simulation)
     log = LeadershipLog(sim)
     sim.add_observer(log._observe)
     return log
@@ -142,6 +174,9 @@ class HeartbeatElection(Node):
     """
 
     def __init__(self, timeout: float = 5.0, interval: float = 1.0, first_heard: bool = False) -> None:
+        check_positive("timeout", timeout)
+        check_positive("interval", interval)
+        _check_flag("first_heard", first_heard)
         self.timeout = timeout
         self.interval = interval
         self.first_heard = first_heard
@@ -200,6 +235,7 @@ class BullyNode(Node):
     """
 
     def __init__(self, timeout: float = 4.0) -> None:
+        check_positive("timeout", timeout)
         self.timeout = timeout
         self.current_leader = None
         self.electing = False
@@ -255,7 +291,10 @@ class RingNode(Node):
     """
 
     def __init__(self, ring: Sequence[Any]) -> None:
-        self.ring = list(ring)
+        ring = check_ids("ring", ring)
+        if self.id not in ring:
+            raise InvalidArgument(f"ring={ring!r} must contain this node's id {self.id!r}")
+        self.ring = ring
         self.current_leader = None
         self.participant = False
 
@@ -291,48 +330,74 @@ class RingNode(Node):
         return self.current_leader == self.id
 
 
-def run_bully(n: int, initiator: Any, *, seed: Any = 0, leader_down: bool = True) -> Simulation:
+def run_bully(n: int, initiator: Any, *, seed: Any = 0, leader_down: bool = True,
+              max_events: int = 2_000_000) -> Simulation:
     """Run a bully election among ids ``1..n`` started by ``initiator``; the old leader ``n`` is down.
 
     Returns the simulation; ``sim.trace.summary()["sent"]`` counts the messages.
+
+    Raises:
+        InvalidArgument: ``n`` < 2, more nodes than ``max_events`` allows, or
+            ``initiator`` not one of the ids ``1..n``.
+        EventBudgetExceeded: the election took more than ``max_events`` events.
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-        raise ValueError(f"n={n!r} must be an int >= 2")
-    sim = Simulation(seed=seed, latency=Uniform(0.5, 1.5))
+    check_int("n", n, low=2)
+    check_int("max_events", max_events, low=1)
+    if n > max_events:
+        raise InvalidArgument(f"n={n} nodes need more than max_events={max_events} events; pass a "
+                              "larger max_events")
+    if isinstance(initiator, bool) or not isinstance(initiator, int) or not 1 <= initiator <= n:
+        raise InvalidArgument(f"initiator={initiator!r} must be one of the ids 1..{n}")
+    _check_flag("leader_down", leader_down)
+    sim = Simulation(seed=seed, latency=Uniform(0.5, 1.5), max_events=max_events)
     sim.add_nodes(BullyNode, range(1, n + 1))
     if leader_down:
         sim.at(0.0, sim.crash, n)
     sim.at(0.5, sim.node(initiator).start_election)
-    sim.run(until=60)
+    _run(sim, 60, "run_bully")
     return sim
+
+
+ARRANGEMENTS = ("increasing", "decreasing", "random")
 
 
 def ring_order(n: int, arrangement: str, seed: Any = 0) -> list[int]:
     """Ids ``1..n`` around a ring: ``"increasing"``, ``"decreasing"`` or ``"random"`` (seeded)."""
+    check_int("n", n, low=1)
+    check_choice("arrangement", arrangement, ARRANGEMENTS)
     ids = list(range(1, n + 1))
     if arrangement == "increasing":
         return ids
     if arrangement == "decreasing":
         return ids[::-1]
-    if arrangement == "random":
-        import random as _random
-        rng = _random.Random(f"{seed}/ring/{n}")
-        rng.shuffle(ids)
-        return ids
-    raise ValueError(f"arrangement={arrangement!r} must be 'increasing', 'decreasing' or 'random'")
+    import random as _random  # "random", the only arrangement left
+    rng = _random.Random(f"{seed}/ring/{n}")
+    rng.shuffle(ids)
+    return ids
 
 
-def run_ring(n: int, *, initiators: str = "one", arrangement: str = "random", seed: Any = 0) -> Simulation:
-    """Run a ring election among ``n`` nodes; ``initiators`` is ``"one"`` (the first on the ring) or ``"all"``."""
-    if initiators not in ("one", "all"):
-        raise ValueError(f"initiators={initiators!r} must be 'one' or 'all'")
+def run_ring(n: int, *, initiators: str = "one", arrangement: str = "random", seed: Any = 0,
+             max_events: int = 2_000_000) -> Simulation:
+    """Run a ring election among ``n`` nodes; ``initiators`` is ``"one"`` (the first on the ring) or ``"all"``.
+
+    Raises:
+        InvalidArgument: a bad ``n``, ``initiators`` or ``arrangement``, or more
+            nodes than ``max_events`` allows.
+        EventBudgetExceeded: the election took more than ``max_events`` events.
+    """
+    check_int("n", n, low=1)
+    check_choice("initiators", initiators, ("one", "all"))
+    check_int("max_events", max_events, low=1)
+    if n > max_events:
+        raise InvalidArgument(f"n={n} nodes need more than max_events={max_events} events; pass a "
+                              "larger max_events")
     ring = ring_order(n, arrangement, seed)
-    sim = Simulation(seed=seed, latency=1.0)
+    sim = Simulation(seed=seed, latency=1.0, max_events=max_events)
     sim.add_nodes(RingNode, ring, ring)
     starters = ring if initiators == "all" else ring[:1]
     for node_id in starters:
         sim.at(0.0, sim.node(node_id).start_election)
-    sim.run(until=10 * n + 10)
+    _run(sim, 10 * n + 10, "run_ring")
     return sim
 
 
@@ -393,6 +458,9 @@ class RedisLeaderElection(Node):
 
     def __init__(self, redis: Any, storage: Any, election_name: str = "main", ttl: float = 10.0,
                  tick: float = 1.0) -> None:
+        check_type("election_name", election_name, str)
+        check_positive("ttl", ttl)
+        check_positive("tick", tick)
         self.redis = redis
         self.storage_node = storage
         self.key = f"election:{election_name}"
@@ -442,6 +510,8 @@ class EtcdLeaderElection(Node):
     """
 
     def __init__(self, etcd: Any, election_name: str = "main", retry: float = 2.0) -> None:
+        check_type("election_name", election_name, str)
+        check_positive("retry", retry)
         self.etcd = etcd
         self.key = f"/elections/{election_name}"
         self.retry = retry
@@ -481,6 +551,7 @@ class FencedStorage(Node):
     durable = ("value", "highest", "accepted_writes", "rejected_writes")
 
     def __init__(self, check_tokens: bool = True) -> None:
+        _check_flag("check_tokens", check_tokens)
         self.check_tokens = check_tokens
         self.value = None
         self.highest = None
@@ -509,12 +580,21 @@ class FailureDetector:
 
     A plain object, as in the brief; :class:`HeartbeatMonitor` drives it.
     ``on_suspect(node)`` is called when a node crosses the threshold (the
-    brief prints "Node ... is suspected to have failed").
+    brief prints "Node ... is suspected to have failed"). As in the brief, a
+    heartbeat from a node it does not watch yet starts watching that node.
+
+    Raises:
+        InvalidArgument: ``nodes`` is empty or names a node twice, or
+            ``threshold`` is not an int >= 1.
+        InvalidArgumentType: ``nodes`` is a single str, or ``on_suspect`` is
+            neither None nor callable.
     """
 
     def __init__(self, nodes: Iterable[Any], threshold: int = 3, on_suspect: Any = None) -> None:
-        if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
-            raise ValueError(f"threshold={threshold!r} must be an int >= 1")
+        nodes = check_ids("nodes", nodes)
+        check_int("threshold", threshold, low=1)
+        if on_suspect is not None:
+            check_callable("on_suspect", on_suspect, "on_suspect(node)")
         self.nodes = {node: 0 for node in nodes}
         self.threshold = threshold
         self.on_suspect = on_suspect
@@ -545,6 +625,7 @@ class HeartbeatMonitor(Node):
     """
 
     def __init__(self, nodes: Sequence[Any], threshold: int = 3, interval: float = 1.0) -> None:
+        check_positive("interval", interval)
         self.interval = interval
         self.detector = FailureDetector(nodes, threshold, on_suspect=self._suspect)
 
@@ -564,6 +645,7 @@ class Heartbeater(Node):
     """Sends a ``heartbeat`` to ``monitor`` every ``interval`` while it is up."""
 
     def __init__(self, monitor: Any, interval: float = 1.0) -> None:
+        check_positive("interval", interval)
         self.monitor = monitor
         self.interval = interval
 
@@ -576,24 +658,35 @@ class Heartbeater(Node):
 
 def run_failure_detector(*, threshold: int = 3, latency: Any = 0.2, nodes: int = 4,
                          crash: Any = None, crash_at: float = 50.0, until: float = 200.0,
-                         seed: Any = 0) -> Simulation:
+                         seed: Any = 0, max_events: int = 2_000_000) -> Simulation:
     """Monitor ``nodes`` heartbeating nodes (``"w1"``, ...) over a network with ``latency``.
 
     ``crash`` names a node to crash (for good) at ``crash_at``. Returns the
     simulation; ``"suspect"`` events in the trace are the detector's verdicts.
+
+    Raises:
+        InvalidArgument: a bad argument (named in the message), such as a
+            ``crash`` that is not a node of the run.
+        EventBudgetExceeded: the run took more than ``max_events`` events
+            (heartbeats over a very long ``until``).
     """
-    sim = Simulation(seed=seed, latency=latency)
+    check_int("nodes", nodes, low=1)
+    check_positive("until", until)
+    check_number("crash_at", crash_at, low=0, what="a time")
     ids = [f"w{i + 1}" for i in range(nodes)]
+    sim = Simulation(seed=seed, latency=latency, max_events=max_events)
     sim.add_node(HeartbeatMonitor, "monitor", ids, threshold)
     sim.add_nodes(Heartbeater, ids, "monitor")
     if crash is not None:
+        _check_node(sim, "crash", crash)
         sim.nemesis.crash(crash, at=crash_at)
-    sim.run(until=until)
+    _run(sim, until, "run_failure_detector")
     return sim
 
 
 def suspicions(sim: Simulation) -> list[tuple[float, Any]]:
     """Return ``(time, node)`` for every suspicion the monitor raised."""
+    check_type("sim", sim, Simulation)
     return [(e.time, e.info["peer"]) for e in sim.trace.custom("suspect")]
 
 
@@ -636,12 +729,24 @@ def lease_scenario(server_cls: type, leader_cls: type, seed: Any, *, candidates:
     Raises:
         ScenarioFailed: an invariant broke, or no leader wrote at the end.
     """
-    if isinstance(candidates, bool) or not isinstance(candidates, int) or candidates < 1:
-        raise ValueError(f"candidates={candidates!r} must be an int >= 1")
-    if isinstance(pauses, bool) or not isinstance(pauses, int) or pauses < 0:
-        raise ValueError(f"pauses={pauses!r} must be an int >= 0")
+    for name, cls in (("server_cls", server_cls), ("leader_cls", leader_cls)):
+        if not (isinstance(cls, type) and issubclass(cls, Node)):
+            raise InvalidArgumentType(f"{name}={cls!r} must be a class, a subclass of course_lib.sim.Node")
+    check_int("candidates", candidates, low=1)
+    check_int("pauses", pauses, low=0)
+    for name, flag in (("partition", partition), ("server_crash", server_crash),
+                       ("slow_link", slow_link), ("progress", progress)):
+        _check_flag(name, flag)
+    check_positive("ttl", ttl)
+    check_number("duration", duration, what="a time")
+    if on_setup is not None:
+        check_callable("on_setup", on_setup, "on_setup(sim)")
     if not duration >= 30 * ttl:
-        raise ValueError(f"duration={duration!r} must be at least 30 lease times ({30 * ttl:g})")
+        raise InvalidArgument(f"duration={duration!r} must be at least 30 lease times ({30 * ttl:g})")
+    faults = pauses + partition + server_crash + slow_link  # counted before the list is built
+    if faults * (10 * ttl) + 4 * ttl > 0.8 * duration:
+        raise InvalidArgument(f"duration={duration!r} is too short for {faults} faults "
+                              f"(each takes {10 * ttl:g}); make it longer")
     sim = Simulation(seed=seed, latency=Uniform(0.2, 1.0), loss=loss, duplicate=duplicate,
                      reorder=reorder, reorder_delay=2 * ttl, max_events=max_events)
     sim.add_node(server_cls, "lock", ttl)
@@ -660,9 +765,6 @@ def lease_scenario(server_cls: type, leader_cls: type, seed: Any, *, candidates:
         + ["slow_link"] * slow_link
     rng.shuffle(kinds)
     slot = 10 * ttl
-    if len(kinds) * slot + 4 * ttl > fault_end:
-        raise ValueError(f"duration={duration!r} is too short for {len(kinds)} faults "
-                         f"(each takes {slot:g}); make it longer")
 
     def leader_now() -> Any:
         leaders = [n for n in ids if not sim.node(n).crashed and sim.node(n).is_leader()]

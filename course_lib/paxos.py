@@ -36,6 +36,11 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from .sim import Node, Simulation, Uniform
+from .sim.errors import EventBudgetExceeded
+from .sim.validation import (InvalidArgument, InvalidArgumentType, check_choice, check_ids,
+                             check_number, check_positive, check_type)
+
+BACKOFFS = ("fixed", "random")
 
 
 class PaxosNode(Node):
@@ -45,9 +50,11 @@ class PaxosNode(Node):
 
     def __init__(self, members: Sequence[Any], timeout: float = 6.0, backoff: str = "fixed",
                  backoff_delay: float = 1.0) -> None:
-        if backoff not in ("fixed", "random"):
-            raise ValueError(f"backoff={backoff!r} must be 'fixed' or 'random'")
-        self.members = list(members)
+        check_choice("backoff", backoff, BACKOFFS)
+        members = check_ids("members", members)
+        check_positive("timeout", timeout)
+        check_positive("backoff_delay", backoff_delay)
+        self.members = members
         self.quorum = len(self.members) // 2 + 1
         self.timeout = timeout
         self.backoff = backoff
@@ -155,23 +162,47 @@ class PaxosNode(Node):
 def run_paxos(*, proposers: Sequence[tuple[float, Any, Any]] = ((0.0, "a", "x"), (0.0, "e", "y")),
               members: Sequence[Any] = ("a", "b", "c", "d", "e"), backoff: str = "fixed",
               latency: Any = None, loss: float = 0.0, until: float = 200.0, seed: Any = 0,
-              timeout: float = 6.0, backoff_delay: float = 1.0) -> Simulation:
+              timeout: float = 6.0, backoff_delay: float = 1.0,
+              max_events: int = 2_000_000) -> Simulation:
     """Run one Paxos instance; ``proposers`` lists ``(time, node, value)`` proposals.
 
     Returns the simulation; read ``node.learned`` for the outcome and the
     ``"prepare"`` events to count rounds.
+
+    Raises:
+        InvalidArgument: a bad argument (named in the message), such as a
+            proposer that is not one of ``members``.
+        EventBudgetExceeded: the run took more than ``max_events`` events.
     """
-    sim = Simulation(seed=seed, latency=Uniform(0.9, 1.1) if latency is None else latency, loss=loss)
+    members = check_ids("members", members)
+    check_choice("backoff", backoff, BACKOFFS)
+    check_positive("until", until)
+    if isinstance(proposers, (str, bytes)) or not isinstance(proposers, Sequence):
+        raise InvalidArgumentType(f"proposers={proposers!r} must be a list of (time, node, value) "
+                                  "triples")
+    for index, item in enumerate(proposers):
+        if not (isinstance(item, (tuple, list)) and len(item) == 3):
+            raise InvalidArgument(f"proposers[{index}]={item!r} must be a triple (time, node, value)")
+        check_number(f"proposers[{index}]: time", item[0], low=0, what="a time")
+        if isinstance(item[1], bool) or item[1] not in members:
+            raise InvalidArgument(f"proposers[{index}]: node={item[1]!r} is not one of "
+                                  f"members={members!r}")
+    sim = Simulation(seed=seed, latency=Uniform(0.9, 1.1) if latency is None else latency, loss=loss,
+                     max_events=max_events)
     sim.add_nodes(PaxosNode, list(members), list(members), timeout=timeout, backoff=backoff,
                   backoff_delay=backoff_delay)
     for time, node_id, value in proposers:
         sim.at(time, sim.node(node_id).propose, value)
-    sim.run(until=until)
+    try:
+        sim.run(until=until)
+    except EventBudgetExceeded as exc:
+        raise EventBudgetExceeded(f"{exc} (here: pass run_paxos(..., max_events=N))") from None
     return sim
 
 
 def decision_time(sim: Simulation) -> float | None:
     """Return when the last node learned the value (None if some node never learned one)."""
+    check_type("sim", sim, Simulation)
     learned = {e.node: e.time for e in sim.trace.custom("learned")}
     if len(learned) < len(sim.nodes):
         return None
@@ -179,5 +210,15 @@ def decision_time(sim: Simulation) -> float | None:
 
 
 def learned_values(sim: Simulation) -> dict:
-    """Return each node's learned value (None when it learned nothing)."""
-    return {node_id: node.learned for node_id, node in sim.nodes.items()}
+    """Return each node's learned value (None when it learned nothing).
+
+    Raises:
+        InvalidArgument: a node of ``sim`` is not a Paxos node (it has no ``learned``).
+    """
+    check_type("sim", sim, Simulation)
+    out = {}
+    for node_id, node in sim.nodes.items():
+        if not hasattr(node, "learned"):
+            raise InvalidArgument(f"node {node_id!r} of sim has no .learned: it is not a PaxosNode")
+        out[node_id] = node.learned
+    return out
