@@ -45,12 +45,13 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from .checkers import raft as raft_invariants
 from .sim.errors import ScenarioFailed
 from .sim import Message, Node, Simulation, Uniform
-from .sim.errors import HandlerError
+from .sim.validation import (InvalidArgument, InvalidArgumentType, check_int, check_positive,
+                             check_type)
 
 __all__ = [
     "RequestVote", "RequestVoteReply", "AppendEntries", "AppendEntriesReply",
@@ -66,19 +67,32 @@ RAFT_TYPES = ("request_vote", "request_vote_reply", "append_entries", "append_en
 
 # -- the messages of Figure 2 -------------------------------------------------------------------
 
+def _index(name: str, value: Any) -> int:
+    """A term or log index: an int >= 0 (not a bool)."""
+    if value.__class__ is int and value >= 0:  # the common case, cheaply
+        return value
+    return check_int(name, value, low=0)
+
 def RequestVote(*, term: int, candidate_id: Any, last_log_index: int, last_log_term: int) -> Message:
     """A candidate asks for a vote (Figure 2, "RequestVote RPC, Arguments").
 
     Example:
         >>> RequestVote(term=2, candidate_id="s1", last_log_index=0, last_log_term=0).type
         'request_vote'
+
+    Raises:
+        InvalidArgument: ``term``, ``last_log_index`` or ``last_log_term`` is not an int >= 0.
     """
+    _index("term", term)
+    _index("last_log_index", last_log_index)
+    _index("last_log_term", last_log_term)
     return Message("request_vote", term=term, candidate_id=candidate_id,
                    last_log_index=last_log_index, last_log_term=last_log_term)
 
 
 def RequestVoteReply(*, term: int, vote_granted: bool) -> Message:
-    """The answer to a RequestVote: the voter's term, and whether it granted its vote."""
+    """The answer to a RequestVote: the voter's term, and whether it granted its vote (made a bool)."""
+    _index("term", term)
     return Message("request_vote_reply", term=term, vote_granted=bool(vote_granted))
 
 
@@ -88,9 +102,23 @@ def AppendEntries(*, term: int, leader_id: Any, prev_log_index: int, prev_log_te
 
     ``entries`` are ``(term, command)`` pairs following ``prev_log_index``; they
     travel as a tuple, so the receiver never shares the leader's list.
+
+    Raises:
+        InvalidArgument: a term or index is not an int >= 0, or ``entries`` is
+            not a list of ``(term, command)`` pairs.
     """
+    _index("term", term)
+    _index("prev_log_index", prev_log_index)
+    _index("prev_log_term", prev_log_term)
+    _index("leader_commit", leader_commit)
+    if isinstance(entries, (str, bytes, dict)) or not isinstance(entries, Iterable):
+        raise InvalidArgumentType(f"entries={entries!r} must be a list of (term, command) pairs")
+    entries = tuple(entries)
+    for i, entry in enumerate(entries):
+        if not (isinstance(entry, (tuple, list)) and len(entry) == 2):
+            raise InvalidArgument(f"entries[{i}]={entry!r} must be a pair (term, command)")
     return Message("append_entries", term=term, leader_id=leader_id, prev_log_index=prev_log_index,
-                   prev_log_term=prev_log_term, entries=tuple(entries), leader_commit=leader_commit)
+                   prev_log_term=prev_log_term, entries=entries, leader_commit=leader_commit)
 
 
 def AppendEntriesReply(*, term: int, success: bool, match_index: int = 0,
@@ -107,7 +135,16 @@ def AppendEntriesReply(*, term: int, success: bool, match_index: int = 0,
             (6.5840's "fast backup"): the term of the follower's conflicting
             entry (None if its log is too short) and the first index it holds
             for that term (or its log length + 1).
+
+    Raises:
+        InvalidArgument: ``term``, ``match_index`` or ``conflict_index`` is not
+            an int >= 0, or ``conflict_term`` neither None nor one.
     """
+    _index("term", term)
+    _index("match_index", match_index)
+    _index("conflict_index", conflict_index)
+    if conflict_term is not None:
+        _index("conflict_term", conflict_term)
     return Message("append_entries_reply", term=term, success=bool(success), match_index=match_index,
                    conflict_index=conflict_index, conflict_term=conflict_term)
 
@@ -183,9 +220,9 @@ class RaftBase(Node):
             ValueError: ``term`` is older than ``current_term`` (terms never go backwards).
         """
         if isinstance(term, bool) or not isinstance(term, int):
-            raise TypeError(f"become_follower(term={term!r}): term must be an int")
+            raise InvalidArgumentType(f"become_follower(term={term!r}): term must be an int")
         if term < self.current_term:
-            raise ValueError(f"become_follower(term={term}): node {self.id!r} is already in term "
+            raise InvalidArgument(f"become_follower(term={term}): node {self.id!r} is already in term "
                              f"{self.current_term}; a node's term never goes backwards")
         changed = term > self.current_term or self._role != "follower"
         if term > self.current_term:
@@ -266,8 +303,11 @@ class RaftBase(Node):
         """The term of the entry at ``index`` (1-based; index 0 has term 0).
 
         Raises:
-            IndexError: there is no entry at ``index``.
+            IndexError: there is no entry at ``index`` (as indexing a list would).
+            InvalidArgumentType: ``index`` is not an int.
         """
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise InvalidArgumentType(f"term_at(index={index!r}): index must be an int")
         if index == 0:
             return 0
         if not 0 < index <= len(self.log):
@@ -285,19 +325,21 @@ class RaftBase(Node):
             ValueError: ``index`` is not the next one to apply, is beyond
                 ``commit_index``, or ``command`` is not the command at ``index``.
         """
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise InvalidArgumentType(f"apply(index={index!r}): index must be an int")
         book = _book(self.sim)
         applied = book.applied_list(self)
         expected = len(applied) + 1
         if index != expected:
-            raise ValueError(f"apply(index={index!r}): node {self.id!r} has applied entries 1..{expected - 1}, "
+            raise InvalidArgument(f"apply(index={index!r}): node {self.id!r} has applied entries 1..{expected - 1}, "
                              f"so the next one to apply is {expected}; apply committed entries in order, "
                              "each exactly once")
         if index > self.commit_index:
-            raise ValueError(f"apply(index={index}): node {self.id!r} has commit_index={self.commit_index}; "
+            raise InvalidArgument(f"apply(index={index}): node {self.id!r} has commit_index={self.commit_index}; "
                              "apply only committed entries")
         if index > len(self.log) or self.log[index - 1][1] != command:
             held = repr(self.log[index - 1][1]) if index <= len(self.log) else "no entry"
-            raise ValueError(f"apply(index={index}, command={command!r}): node {self.id!r} holds {held} "
+            raise InvalidArgument(f"apply(index={index}, command={command!r}): node {self.id!r} holds {held} "
                              "at that index")
         applied.append(command)
         book.note_apply(index, command)
@@ -373,12 +415,14 @@ class ScriptedPeer(Node):
     """
 
     def __init__(self, grant_votes: bool = True) -> None:
+        check_type("grant_votes", grant_votes, bool, what="True or False")
         self.inbox: list[Message] = []
         self.grant_votes = grant_votes
         self.term = 0
 
     def received(self, msg_type: str) -> list[Message]:
         """The messages of ``msg_type`` received so far."""
+        check_type("msg_type", msg_type, str, what="a message type such as 'request_vote'")
         return [m for m in self.inbox if m.type == msg_type]
 
     def on_request_vote(self, msg: Message) -> None:
@@ -429,9 +473,14 @@ class RaftCluster:
                  long_reordering: bool = False, invariants: bool = True,
                  max_events: int = 400_000) -> None:
         if not (isinstance(cls, type) and issubclass(cls, RaftBase)):
-            raise TypeError(f"cls={cls!r} must be a subclass of course_lib.raft.RaftBase")
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"n={n!r} must be an int >= 1")
+            raise InvalidArgumentType(f"cls={cls!r} must be a subclass of course_lib.raft.RaftBase")
+        check_int("n", n, low=1)
+        for name, flag in (("unreliable", unreliable), ("long_reordering", long_reordering),
+                           ("invariants", invariants)):
+            check_type(name, flag, bool, what="True or False")
+        if isinstance(max_events, int) and not isinstance(max_events, bool) and n > max_events:
+            raise InvalidArgument(f"n={n} servers need more than max_events={max_events} events; "
+                                  "pass a larger max_events")
         self.cls = cls
         self.n = n
         self.sim = Simulation(seed=seed, latency=Uniform(1.0, 10.0), max_events=max_events)
@@ -448,6 +497,7 @@ class RaftCluster:
     # -- faults ---------------------------------------------------------------------------------------
     def set_unreliable(self, unreliable: bool) -> None:
         """Lose 10% of messages, duplicate 2%, and spread delays over 1-27 units (or undo it)."""
+        check_type("unreliable", unreliable, bool, what="True or False")
         self.unreliable = unreliable
         if unreliable:
             self.sim.network.configure(loss=0.1, duplicate=0.02, latency=Uniform(1.0, 27.0))
@@ -456,17 +506,26 @@ class RaftCluster:
 
     def set_long_reordering(self, on: bool) -> None:
         """Hold back 30% of messages by up to 1500 units (6.5840's ``LongReordering``), or stop."""
+        check_type("on", on, bool, what="True or False")
         self.sim.network.configure(reorder=0.3 if on else 0.0, reorder_delay=1500.0)
 
     def _id(self, server: Any) -> Any:
         if isinstance(server, int) and not isinstance(server, bool):
             return self.ids[server % self.n]
-        if server in self.ids:
+        try:
+            known = server in self.ids
+        except TypeError:
+            known = False
+        if known:
             return server
-        raise ValueError(f"server={server!r} is not a server of this cluster; servers are {self.ids}")
+        raise InvalidArgument(f"server={server!r} is not a server of this cluster; servers are {self.ids}")
 
     def node(self, server: Any) -> RaftBase:
-        """The server ``server`` (an id such as ``"s2"``, or a position, 0-based, taken modulo n)."""
+        """The server ``server`` (an id such as ``"s2"``, or a position, 0-based, taken modulo n).
+
+        A position wraps around (with three servers, 3 is ``"s1"`` and -1 is
+        ``"s3"``), so scenarios can say "the leader's next neighbour" as ``i + 1``.
+        """
         return self.sim.node(self._id(server))
 
     def _apply_partition(self) -> None:
@@ -509,7 +568,8 @@ class RaftCluster:
         return self.sim.now
 
     def run(self, duration: float) -> None:
-        """Let ``duration`` units of simulated time pass."""
+        """Let ``duration`` units of simulated time pass (a positive finite number)."""
+        check_positive("duration", duration)
         self.sim.run(until=self.sim.now + duration)
 
     def submit(self, server: Any, command: Any) -> tuple[int, int, bool]:
@@ -579,6 +639,7 @@ class RaftCluster:
 
     def n_committed(self, index: int) -> tuple[int, Any]:
         """How many servers have applied ``index``, and the command they applied."""
+        check_int("index", index, low=1)
         count, command = 0, None
         for i in self.ids:
             node = self.sim.node(i)
@@ -593,6 +654,9 @@ class RaftCluster:
 
     def wait(self, index: int, n: int, start_term: int = -1) -> Any:
         """Wait until at least ``n`` servers applied ``index``; return the command (None if the term moved on)."""
+        check_int("index", index, low=1)
+        check_int("n", n, low=1, high=self.n)
+        check_int("start_term", start_term, low=-1)
         pause = 10.0
         for _ in range(30):
             count, _ = self.n_committed(index)
@@ -615,7 +679,10 @@ class RaftCluster:
 
         Raises:
             ScenarioFailed: no agreement in time.
+            InvalidArgument: ``expected`` is not a server count in ``[1, n]``.
         """
+        check_int("expected", expected, low=1, high=self.n)
+        check_type("retry", retry, bool, what="True or False")
         t0 = self.now
         starts = 0
         while self.now - t0 < 10_000:
@@ -645,6 +712,9 @@ class RaftCluster:
 
     def message_count(self, types: Sequence[str] = RAFT_TYPES) -> int:
         """Messages of ``types`` sent so far."""
+        if isinstance(types, (str, bytes)) or not isinstance(types, Iterable):
+            raise InvalidArgumentType(f"types={types!r} must be a list of message types such as "
+                                      "['append_entries']")
         wanted = set(types)
         return sum(1 for row in self.sim.trace.filter(kind="send") if row.type in wanted)
 
@@ -663,6 +733,12 @@ SCENARIOS: dict[str, Callable] = {}
 
 def _new(cls: type, n: int, seed: Any, **options: Any) -> RaftCluster:
     return RaftCluster(cls, n, seed, **options)
+
+
+def _counts(low: int, **counts: Any) -> None:
+    """Check a scenario's counts (iterations, commands, ...): ints >= ``low``."""
+    for name, value in counts.items():
+        check_int(name, value, low=low)
 
 
 def _cmd(cluster: RaftCluster) -> int:
@@ -721,6 +797,7 @@ def reelection(cls: type, seed: Any, *, n: int = 3) -> Simulation:
 @_scenario
 def many_elections(cls: type, seed: Any, *, n: int = 7, iterations: int = 6) -> Simulation:
     """Seven servers, three cut off at random, again and again: always one leader (3A)."""
+    _counts(0, iterations=iterations)
     c = _new(cls, n, seed)
     c.check_one_leader()
     for _ in range(iterations):
@@ -766,8 +843,9 @@ def vote_rules(cls: type, seed: Any) -> Simulation:
     sim.run(until=1000)
     asked = sim.trace.filter(kind="send", type="request_vote")
     if asked:
-        raise _fail(f"s1 asked for votes at time {asked[0].time:g} although the leader s2 sent it a heartbeat every 100 units (election timeouts are "
-                    "150-300): reset the election timer on a valid AppendEntries", sim)
+        raise _fail(f"s1 asked for votes at time {asked[0].time:g} although the leader s2 sent it a heartbeat "
+                    "every 100 units (election timeouts are 150-300): reset the election timer on a valid "
+                    "AppendEntries", sim)
     if node.current_term != 1 or node.role != "follower":
         raise _fail(f"after heartbeats of term 1 from s2, s1 is a {node.role} in term {node.current_term}; "
                     "expected a follower in term 1", sim)
@@ -807,6 +885,7 @@ def vote_rules(cls: type, seed: Any) -> Simulation:
 @_scenario
 def basic_agreement(cls: type, seed: Any, *, n: int = 3, commands: int = 3) -> Simulation:
     """Commands submitted one after another are applied by every server, at indices 1, 2, 3 (3B)."""
+    _counts(1, commands=commands)
     c = _new(cls, n, seed)
     c.check_one_leader()
     for index in range(1, commands + 1):
@@ -822,6 +901,7 @@ def basic_agreement(cls: type, seed: Any, *, n: int = 3, commands: int = 3) -> S
 @_scenario
 def concurrent_starts(cls: type, seed: Any, *, n: int = 3, commands: int = 5) -> Simulation:
     """Commands submitted at once to the leader all commit, at distinct indices, in one term (3B)."""
+    _counts(1, commands=commands)
     c = _new(cls, n, seed)
     for _ in range(5):
         leader = c.check_one_leader()
@@ -966,6 +1046,7 @@ def rejoin_partitioned_leader(cls: type, seed: Any, *, n: int = 3) -> Simulation
 @_scenario
 def fast_backup(cls: type, seed: Any, *, n: int = 5, entries: int = 50) -> Simulation:
     """A leader backs up quickly over 50+ conflicting entries of a follower (3B, Backup)."""
+    _counts(1, entries=entries)
     c = _new(cls, n, seed)
     c.one(_cmd(c), n)
     leader1 = c.check_one_leader()
@@ -1004,6 +1085,7 @@ def fast_backup(cls: type, seed: Any, *, n: int = 5, entries: int = 50) -> Simul
 @_scenario
 def message_budget(cls: type, seed: Any, *, n: int = 3, commands: int = 10) -> Simulation:
     """Few AppendEntries for a burst of commands, and each entry sent about once per follower (3B, Count, Bytes)."""
+    _counts(1, commands=commands)
     c = _new(cls, n, seed)
     leader = c.check_one_leader()
     for attempt in range(4):  # a stable term is needed to count
@@ -1218,6 +1300,7 @@ def persist1(cls: type, seed: Any, *, n: int = 3) -> Simulation:
 @_scenario
 def persist2(cls: type, seed: Any, *, n: int = 5, iterations: int = 3) -> Simulation:
     """Partitions and crashes of the leader and followers, with commands in between (3C, Persist2)."""
+    _counts(0, iterations=iterations)
     c = _new(cls, n, seed)
     for _ in range(iterations):
         c.one(_cmd(c), n)
@@ -1268,6 +1351,7 @@ def figure8(cls: type, seed: Any, *, n: int = 5, iterations: int = 300, unreliab
     network with long reordering from the first fifth of the run
     (6.5840's Figure8Unreliable).
     """
+    _counts(0, iterations=iterations)
     c = _new(cls, n, seed, unreliable=unreliable)
     c.one(_cmd(c), 1)
     up = n
@@ -1317,6 +1401,7 @@ def figure8(cls: type, seed: Any, *, n: int = 5, iterations: int = 300, unreliab
 @_scenario
 def unreliable_agreement(cls: type, seed: Any, *, n: int = 5, rounds: int = 10) -> Simulation:
     """Commands from concurrent clients commit on a lossy, duplicating, delaying network (3C)."""
+    _counts(0, rounds=rounds)
     c = _new(cls, n, seed, unreliable=True)
     for _ in range(rounds):
         for _ in range(4):  # concurrent clients: submit to whoever leads
@@ -1335,6 +1420,8 @@ def churn(cls: type, seed: Any, *, n: int = 5, rounds: int = 20, unreliable: boo
 
     At the end every command a client saw committed must be applied by every server.
     """
+    _counts(0, rounds=rounds)
+    _counts(1, clients=clients)
     c = _new(cls, n, seed, unreliable=unreliable)
     committed: list = []
     state = {"stop": False}

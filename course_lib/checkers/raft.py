@@ -30,6 +30,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from course_lib.sim import Simulation
+from course_lib.sim.validation import InvalidArgument, InvalidArgumentType
+
 
 NAMES = ("election_safety", "log_matching", "leader_completeness", "state_machine_safety")
 
@@ -50,6 +53,8 @@ class _Watch:
 
 
 def _watch(sim: Any) -> _Watch:
+    if sim.__class__ is not Simulation and not isinstance(sim, Simulation):
+        raise InvalidArgumentType(f"sim={sim!r} must be a Simulation (an invariant is check(sim))")
     return sim.memo("course_lib.checkers.raft", _Watch)
 
 
@@ -58,7 +63,7 @@ def _update(sim: Any) -> _Watch:
     watch = _watch(sim)
     trace = sim.trace
     if not trace.enabled:
-        raise ValueError("the Raft invariants read the trace: create the Simulation with trace=True")
+        raise InvalidArgument("the Raft invariants read the trace: create the Simulation with trace=True")
     stamp = (sim.events_processed, trace.mark())
     if stamp == watch.stamp:
         return watch
@@ -245,6 +250,15 @@ INVARIANTS = {
 
 
 def register(sim: Any) -> None:
-    """Check all four Raft invariants after every event of ``sim``."""
+    """Check all four Raft invariants after every event of ``sim``.
+
+    Raises:
+        InvalidArgumentType: ``sim`` is not a Simulation.
+        InvalidArgument: ``sim`` records no trace (the invariants read it).
+    """
+    if not isinstance(sim, Simulation):
+        raise InvalidArgumentType(f"sim={sim!r} must be a Simulation")
+    if not sim.trace.enabled:
+        raise InvalidArgument("the Raft invariants read the trace: create the Simulation with trace=True")
     for name, check in INVARIANTS.items():
         sim.add_invariant(name, check)
