@@ -18,11 +18,14 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..causality import HappensBefore
+from ..sim.validation import InvalidArgument, InvalidArgumentType
 from .spacetime import space_time
 
 
 def format_timestamp(ts: Any, nodes: Sequence[Any] | None = None) -> str:
     """Return a compact text for a timestamp: ``5``, ``[1,0,2]`` (a vector) or ``(12.34,1)`` (hybrid)."""
+    if nodes is not None and (isinstance(nodes, (str, bytes)) or not isinstance(nodes, Iterable)):
+        raise InvalidArgumentType(f"nodes={nodes!r} must be a list of node ids or None")
     if isinstance(ts, Mapping):
         keys = list(nodes) if nodes is not None else sorted(ts, key=str)
         return "[" + ",".join(str(ts.get(k, 0)) for k in keys) + "]"
@@ -52,8 +55,12 @@ def clock_diagram(source: Any, timestamps: str | Mapping[int, Any] | None = "vec
         options: passed to :func:`~course_lib.viz.spacetime.space_time`.
 
     Raises:
-        ValueError: an unknown ``timestamps`` or ``concurrent`` name.
+        InvalidArgument: an unknown ``timestamps`` or ``concurrent`` name, or an
+            event that is not one of the oracle's (also a ValueError).
+        InvalidArgumentType: an argument of the wrong type (also a TypeError).
     """
+    if oracle is not None and not isinstance(oracle, HappensBefore):
+        raise InvalidArgumentType(f"oracle={oracle!r} must be a HappensBefore or None")
     if oracle is None:
         oracle = getattr(source, "oracle", None)
         if not isinstance(oracle, HappensBefore):
@@ -66,20 +73,31 @@ def clock_diagram(source: Any, timestamps: str | Mapping[int, Any] | None = "vec
         elif timestamps == "vector":
             labels = {e: format_timestamp(oracle.vector(e)) for e in oracle.events}
         else:
-            raise ValueError(f"timestamps={timestamps!r} must be 'lamport', 'vector', a mapping or None")
+            raise InvalidArgument(f"timestamps={timestamps!r} must be 'lamport', 'vector', a mapping or None")
     elif isinstance(timestamps, Mapping):
+        count = len(getattr(getattr(source, "sim", source), "trace", source))
+        for e in timestamps:
+            if isinstance(e, bool) or not isinstance(e, int) or not 0 <= e < count:
+                raise InvalidArgument(f"timestamps names event {e!r}, which is not a trace index in "
+                                      f"[0, {count})")
         labels = {e: format_timestamp(ts, oracle.nodes) for e, ts in timestamps.items()}
     else:
-        raise TypeError(f"timestamps={timestamps!r} must be 'lamport', 'vector', a mapping or None")
+        raise InvalidArgumentType(f"timestamps={timestamps!r} must be 'lamport', 'vector', a mapping or None")
     if concurrent is None:
         pairs: list[tuple[int, int]] = []
     elif isinstance(concurrent, str):
         if concurrent != "all":
-            raise ValueError(f"concurrent={concurrent!r} must be an event index, 'all' or pairs")
+            raise InvalidArgument(f"concurrent={concurrent!r} must be an event index, 'all' or pairs")
         pairs = oracle.concurrent_pairs()
     elif isinstance(concurrent, int) and not isinstance(concurrent, bool):
+        if concurrent not in oracle.events:
+            raise InvalidArgument(f"concurrent={concurrent!r} is not an event of the oracle: pass a "
+                                  "trace index from .events")
         pairs = [(concurrent, f) for f in oracle.concurrent_with(concurrent)]
+    elif isinstance(concurrent, Iterable):
+        pairs = list(concurrent)  # space_time checks each pair
     else:
-        pairs = [tuple(p) for p in concurrent]
+        raise InvalidArgumentType(f"concurrent={concurrent!r} must be an event index, 'all', pairs "
+                                  "of events or None")
     sim = getattr(source, "sim", source)
     return space_time(sim, labels=labels, highlight=pairs, **options)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .spacetime import shade_partitions
+from ..sim.validation import InvalidArgument, InvalidArgumentType, check_type
+from .spacetime import check_axes, check_lanes, check_window, shade_partitions
 
 _PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
             "#17becf", "#bcbd22", "#d62728", "#7f7f7f"]
@@ -39,22 +40,31 @@ def leader_timeline(log: Any, *, nodes: Sequence[Any] | None = None, start: floa
         >>> sim.run(until=20)
         >>> leader_timeline(log).get_xlabel()
         'simulated time'
+
+    Raises:
+        InvalidArgument: ``end`` is not after ``start``, or a lane is not a node of the run.
+        InvalidArgumentType: ``log`` is not a LeadershipLog, or another argument
+            has the wrong type (such as a single str for ``nodes``).
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
     sim = getattr(log, "sim", None)
     if sim is None or not callable(getattr(log, "intervals", None)):
-        raise TypeError(f"log={log!r} must be the LeadershipLog returned by watch_leaders(sim)")
+        raise InvalidArgumentType(f"log={log!r} must be the LeadershipLog returned by watch_leaders(sim)")
+    check_window(start, end)
+    check_axes(ax)
+    if title is not None:
+        check_type("title", title, str, what="a str or None")
     intervals = log.intervals()
     if nodes is None:
         nodes = [n for n, node in sim.nodes.items() if callable(getattr(node, "is_leader", None))]
-    nodes = list(nodes)
+    nodes = check_lanes("nodes", nodes, list(sim.nodes)) if nodes else []
     lane = {n: i for i, n in enumerate(nodes)}
     lo = 0.0 if start is None else float(start)
     hi = float(sim.now) if end is None else float(end)
     if hi <= lo:
-        raise ValueError(f"end={end!r} must be after start={start!r}")
+        raise InvalidArgument(f"end={end!r} must be after start={start!r}")
     if ax is None:
         _, ax = plt.subplots(figsize=(11, 0.55 * len(nodes) + 1.6))
 
@@ -86,7 +96,8 @@ def leader_timeline(log: Any, *, nodes: Sequence[Any] | None = None, start: floa
         if n not in lane or b < lo or a > hi:
             continue
         if term not in terms:
-            terms[term] = "#bbbbbb" if term is None else _PALETTE[len([t for t in terms if t is not None]) % len(_PALETTE)]
+            numbered = len([t for t in terms if t is not None])
+            terms[term] = "#bbbbbb" if term is None else _PALETTE[numbered % len(_PALETTE)]
         ax.barh(lane[n], b - a, left=a, height=0.6, color=terms[term], edgecolor="black", lw=0.5, zorder=3)
         if term is not None and b - a > (hi - lo) / 40:
             ax.text((a + b) / 2, lane[n], str(term), ha="center", va="center", fontsize=7, zorder=5)

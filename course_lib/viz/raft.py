@@ -10,14 +10,29 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from ..sim.validation import InvalidArgument, InvalidArgumentType, check_int, check_type
+from .spacetime import check_axes, check_lanes, check_window
+
 ROLE_COLORS = {"follower": "#c7d3e0", "candidate": "#f2a33a", "leader": "#2ca02c"}
 _TERM_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
                 "#17becf", "#bcbd22", "#7f7f7f"]
 
 
 def term_color(term: int) -> str:
-    """The colour of ``term`` in every Raft picture (terms cycle through ten colours)."""
+    """The colour of ``term`` in every Raft picture (terms cycle through ten colours; 0 is grey)."""
+    if term.__class__ is not int:
+        check_int("term", term)
     return _TERM_COLORS[(term - 1) % len(_TERM_COLORS)] if term > 0 else "#dddddd"
+
+
+def _check_sim(sim: Any) -> None:
+    """A Simulation, or anything that reads like one here: a ``trace``, ``nodes`` and ``now``."""
+    from ..sim import Trace
+
+    if not (isinstance(getattr(sim, "trace", None), Trace) and hasattr(sim, "nodes")
+            and hasattr(sim, "now")):
+        raise InvalidArgumentType(f"sim={sim!r} must be a Simulation (or an object with its trace, "
+                                  "nodes and now)")
 
 
 def role_spans(sim: Any) -> dict[Any, list[tuple[float, float, str, int]]]:
@@ -31,6 +46,7 @@ def role_spans(sim: Any) -> dict[Any, list[tuple[float, float, str, int]]]:
         >>> role_spans(sim)
         {'a': [(0.0, 5, 'follower', 0)]}
     """
+    _check_sim(sim)
     end = sim.now
     current: dict[Any, tuple[float, str, int]] = {n: (0.0, "follower", 0) for n in sim.nodes}
     spans: dict[Any, list] = {n: [] for n in sim.nodes}
@@ -63,14 +79,25 @@ def role_timeline(sim: Any, *, nodes: Sequence[Any] | None = None, ax: Any = Non
 
     Crashed intervals are black; partitions shade the background, as in
     :func:`course_lib.viz.space_time`.
+
+    Raises:
+        InvalidArgument: ``end`` is not after ``start``, or a lane is not a node of ``sim``.
+        InvalidArgumentType: an argument has the wrong type (named in the message).
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
+    _check_sim(sim)
+    check_window(start, end)
+    check_axes(ax)
+    if title is not None:
+        check_type("title", title, str, what="a str or None")
     spans = role_spans(sim)
-    nodes = list(nodes) if nodes is not None else list(spans)
+    nodes = check_lanes("nodes", nodes, list(spans)) if nodes is not None else list(spans)
     lo = 0.0 if start is None else float(start)
     hi = float(sim.now if end is None else end) or 1.0
+    if hi <= lo:
+        raise InvalidArgument(f"end={end!r} must be after start={start!r}")
     if ax is None:
         _, ax = plt.subplots(figsize=(11, 0.55 * len(nodes) + 1.4))
     for t0, t1 in sim.trace.partition_spans(hi):
@@ -105,13 +132,28 @@ def log_rows(nodes: Any, *, ax: Any = None, title: str | None = None, last: int 
     Args:
         nodes: a Simulation, or a list of nodes.
         last: draw indices up to this one (default: the longest log).
+
+    Raises:
+        InvalidArgumentType: ``nodes`` is neither a Simulation nor a list of
+            nodes (objects with an ``id``), or ``last`` is not an int >= 1.
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
     if hasattr(nodes, "nodes") and not isinstance(nodes, (list, tuple)):
         nodes = list(nodes.nodes.values())
+    if isinstance(nodes, (str, bytes)) or not hasattr(nodes, "__iter__"):
+        raise InvalidArgumentType(f"nodes={nodes!r} must be a Simulation or a list of nodes")
     nodes = list(nodes)
+    for node in nodes:
+        if not hasattr(node, "id"):
+            raise InvalidArgumentType(f"nodes holds {node!r}, which is not a node (pass the nodes, "
+                                      "e.g. cluster.nodes, not their ids)")
+    if last is not None:
+        check_int("last", last, low=1)
+    check_axes(ax)
+    if title is not None:
+        check_type("title", title, str, what="a str or None")
     width = max([len(getattr(n, "log", [])) for n in nodes] + [1]) if last is None else last
     if ax is None:
         _, ax = plt.subplots(figsize=(min(0.45 * width + 2, 14), 0.5 * len(nodes) + 1))

@@ -12,6 +12,7 @@ from statistics import median
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..sim.trace import Trace
+from ..sim.validation import InvalidArgument, InvalidArgumentType, check_ids, check_number, check_type
 
 _PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
             "#17becf", "#bcbd22", "#7f7f7f", "#d62728"]
@@ -24,8 +25,41 @@ _NODE_FAULTS = ("pause", "resume", "clock_jump")
 def _trace_of(source: Any) -> Trace:
     trace = getattr(source, "trace", source)
     if not isinstance(trace, Trace):
-        raise TypeError(f"source={source!r} must be a Simulation or a Trace")
+        raise InvalidArgumentType(f"source={source!r} must be a Simulation or a Trace")
     return trace
+
+
+def check_window(start: Any, end: Any) -> None:
+    """Check a picture's ``start`` and ``end`` times: each None or a finite number."""
+    for name, value in (("start", start), ("end", end)):
+        if value is not None:
+            check_number(name, value, what="a time or None")
+
+
+def check_axes(ax: Any) -> None:
+    """Check that ``ax`` is None or a matplotlib Axes."""
+    if ax is not None and not (hasattr(ax, "plot") and hasattr(ax, "set_xlim")):
+        raise InvalidArgumentType(f"ax={ax!r} must be a matplotlib Axes or None")
+
+
+def check_names(name: str, value: Any) -> list:
+    """Return ``value`` as a list of names: an iterable of them, not a single str."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise InvalidArgumentType(f"{name}={value!r} must be a list of names such as [{value!r}]"
+                                  if isinstance(value, str) else
+                                  f"{name}={value!r} must be a list of names")
+    return list(value)
+
+
+def check_lanes(name: str, nodes: Any, known: Sequence[Any] | None) -> list:
+    """Return the lanes to draw: ids without repeats, each one of ``known`` (when given)."""
+    nodes = check_ids(name, nodes)
+    if known is not None:
+        for node in nodes:
+            if node not in known:
+                raise InvalidArgument(f"{name} holds {node!r}, which is not a node of the run; "
+                                      f"nodes are {list(known)}")
+    return nodes
 
 
 def _label(event: Any) -> str:
@@ -40,8 +74,15 @@ def _label(event: Any) -> str:
     return str(event.type)
 
 
+def _check_index(name: str, index: Any, count: int) -> None:
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < count:
+        raise InvalidArgument(f"{name} names event {index!r}, which is not a trace index in "
+                              f"[0, {count})")
+
+
 def shade_partitions(ax: Any, trace: Trace, lo: float, hi: float) -> list[tuple[float, float]]:
     """Shade the background of ``ax`` wherever the network was partitioned; return the spans."""
+    check_type("trace", trace, Trace)
     spans = trace.partition_spans(end=hi)
     for a, b in spans:
         ax.axvspan(max(a, lo), min(b, hi), color="#f4cccc", alpha=0.5, zorder=0, lw=0)
@@ -77,6 +118,12 @@ def space_time(source: Any, *, nodes: Sequence[Any] | None = None, start: float 
         >>> sim.run(until=1)
         >>> space_time(sim).get_xlabel()
         'simulated time'
+
+    Raises:
+        InvalidArgument: ``end`` is not after ``start``, a lane is not a node of
+            the run, or a label or highlight names no event of the trace.
+        InvalidArgumentType: an argument has the wrong type, such as a single
+            str for ``nodes``, ``types`` or ``annotate`` (which take lists).
     """
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
@@ -84,6 +131,34 @@ def space_time(source: Any, *, nodes: Sequence[Any] | None = None, start: float 
 
     trace = _trace_of(source)
     events = trace.events
+    check_window(start, end)
+    check_axes(ax)
+    if title is not None:
+        check_type("title", title, str, what="a str or None")
+    check_type("legend", legend, bool, what="True or False")
+    if types is not None:
+        types = check_names("types", types)
+    annotate = check_names("annotate", annotate)
+    if labels is not None:
+        if not isinstance(labels, Mapping):
+            raise InvalidArgumentType(f"labels={labels!r} must be a dict {{trace index: text}}")
+        for index in labels:
+            _check_index("labels", index, len(events))
+    if isinstance(highlight, (str, bytes)) or not isinstance(highlight, Iterable):
+        raise InvalidArgumentType(f"highlight={highlight!r} must be a list of pairs of trace indices")
+    pairs = []
+    for pair in highlight:
+        both = tuple(pair) if isinstance(pair, Iterable) and not isinstance(pair, (str, bytes)) else ()
+        if len(both) != 2:
+            raise InvalidArgumentType(f"highlight holds {pair!r}; it must be a list of pairs of trace "
+                                      "indices, such as [(3, 7)]")
+        for index in both:
+            _check_index("highlight", index, len(events))
+        pairs.append(both)
+    if nodes is not None:
+        sim_nodes = getattr(source, "nodes", None)
+        known = list(sim_nodes) if isinstance(sim_nodes, (Mapping, list, tuple)) else None
+        nodes = check_lanes("nodes", nodes, known)
     if nodes is None:
         sim_nodes = getattr(source, "nodes", None)
         if sim_nodes:
@@ -103,7 +178,7 @@ def space_time(source: Any, *, nodes: Sequence[Any] | None = None, start: float 
     else:  # a simulation knows how far it ran; a bare trace only its last event
         hi = max(float(getattr(source, "now", 0.0) or 0.0), t_end) or 1.0
     if hi <= lo:
-        raise ValueError(f"end={end!r} must be after start={start!r}")
+        raise InvalidArgument(f"end={end!r} must be after start={start!r}")
     wanted = None if types is None else set(types)
     annotate = list(annotate)
 
@@ -183,7 +258,6 @@ def space_time(source: Any, *, nodes: Sequence[Any] | None = None, start: float 
         ax.annotate(str(text), (e.time, lane[e.node]), xytext=(2, 6 if k % 2 == 0 else -11),
                     textcoords="offset points", fontsize=7, zorder=6,
                     bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
-    pairs = [tuple(p) for p in highlight]
     for a, b in pairs:
         ea, eb = events[a], events[b]
         if ea.node not in lane or eb.node not in lane:

@@ -7,9 +7,11 @@ and overlapping bars are the operations a checker may order either way.
 
 from __future__ import annotations
 
-from typing import Hashable, Iterable
+import math
+from typing import Any, Hashable, Iterable
 
 from course_lib.history import History, Operation
+from course_lib.sim.validation import InvalidArgument, InvalidArgumentType, check_int, check_number
 
 __all__ = ["plot_history"]
 
@@ -19,6 +21,19 @@ _COLOURS = {
     "highlight": "#fb6a4a",
     "fail": "#d9d9d9",
 }
+
+
+def _operations(name: str, value: Any) -> list[Operation]:
+    """Return the operations of a History, or of a list of operations, naming ``name`` if not."""
+    if isinstance(value, History):
+        return value.operations()
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise InvalidArgumentType(f"{name}={value!r} must be a History or a list of its operations")
+    ops = list(value)
+    for op in ops:
+        if not isinstance(op, Operation):
+            raise InvalidArgumentType(f"{name} holds {op!r}, which is not an Operation")
+    return ops
 
 
 def plot_history(
@@ -58,7 +73,10 @@ def plot_history(
         The Axes.
 
     Raises:
-        ValueError: If ``label_chars`` is less than 4.
+        InvalidArgument: ``label_chars`` is less than 4, or ``window`` is not
+            ``(start, end)`` with finite ``start < end`` (also a ValueError).
+        InvalidArgumentType: an argument of the wrong type, such as a history
+            that is not a History or a list of its operations (also a TypeError).
 
     Example::
 
@@ -68,11 +86,24 @@ def plot_history(
         >>> _ = h.ok(0); _ = h.ok(1, value=1)
         >>> ax = plot_history(h, title="a write and a read overlap")
     """
-    if label_chars < 4:
-        raise ValueError(f"label_chars={label_chars!r} must be at least 4")
-    if window is not None and not window[0] < window[1]:
-        raise ValueError(f"window={window!r} must be (start, end) with start < end")
-    ops = history.operations() if isinstance(history, History) else list(history)
+    check_int("label_chars", label_chars, low=4)
+    if window is not None:
+        if not (isinstance(window, (tuple, list)) and len(window) == 2):
+            raise InvalidArgumentType(f"window={window!r} must be (start, end) with start < end")
+        for bound in window:
+            if isinstance(bound, bool) or not isinstance(bound, (int, float)):
+                raise InvalidArgumentType(f"window={window!r} must be (start, end) with start < end")
+        if not (math.isfinite(window[0]) and math.isfinite(window[1]) and window[0] < window[1]):
+            raise InvalidArgument(f"window={window!r} must be (start, end) with start < end")
+    if stuck_time is not None:
+        check_number("stuck_time", stuck_time, what="a time or None")
+    if title is not None and not isinstance(title, str):
+        raise InvalidArgumentType(f"title={title!r} must be a str or None")
+    if ax is not None and not (hasattr(ax, "barh") and hasattr(ax, "set_xlim")):
+        raise InvalidArgumentType(f"ax={ax!r} must be a matplotlib Axes or None")
+    ops = _operations("history", history)
+    order = _operations("order", order)
+    highlight = _operations("highlight", highlight)
     if window is not None:
         ops = [op for op in ops if op.call_time <= window[1]
                and (op.indeterminate or op.return_time is None
