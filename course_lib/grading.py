@@ -24,6 +24,11 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from .sim import Simulation
 from .sim.errors import (EventBudgetExceeded, HandlerError, InvariantViolation, NoHandlerError,
                          ScenarioFailed)
+from .sim.validation import InvalidArgument, InvalidArgumentType, check_callable
+
+#: The most seeds :func:`check_scenario` takes from ``seeds`` (a budget: an endless iterator
+#: such as ``itertools.count()`` would otherwise never end). Raise it here if you need more.
+MAX_SEEDS = 100_000
 
 
 class ScenarioReport(AssertionError):
@@ -51,6 +56,11 @@ def _name(obj: Any) -> str:
 
 def replay_line(scenario: Callable, args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
     """Return the one-line call that reruns ``scenario(*args, **kwargs)`` in a notebook."""
+    check_callable("scenario", scenario)
+    if isinstance(args, (str, bytes)) or not isinstance(args, Sequence):
+        raise InvalidArgumentType(f"args={args!r} must be a tuple of positional arguments")
+    if not isinstance(kwargs, Mapping):
+        raise InvalidArgumentType(f"kwargs={kwargs!r} must be a dict of keyword arguments")
     parts = [_name(a) if isinstance(a, type) or callable(a) else repr(a) for a in args]
     parts += [f"{k}={v!r}" for k, v in kwargs.items()]
     module = getattr(scenario, "__module__", None)
@@ -62,8 +72,7 @@ def replay_line(scenario: Callable, args: Sequence[Any], kwargs: Mapping[str, An
 
 def run_once(scenario: Callable, *args: Any, **kwargs: Any) -> Any:
     """Run one scenario; on failure raise :class:`ScenarioReport` with its replay line."""
-    if not callable(scenario):
-        raise TypeError(f"scenario={scenario!r} must be callable")
+    check_callable("scenario", scenario, "scenario(*args, **kwargs)")
     where = f"scenario {_name(scenario)!r} with " + ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
     replay = replay_line(scenario, args, kwargs)
     try:
@@ -112,7 +121,11 @@ def check_scenario(scenario: Callable, *args: Any, seeds: Iterable[Any],
     a number shown by a test cell as partial credit).
 
     Raises:
-        ValueError: ``seeds`` or ``settings`` is empty.
+        InvalidArgument: ``seeds`` or ``settings`` is empty, ``seeds`` yields
+            more than :data:`MAX_SEEDS` seeds, or a keyword is given twice
+            (``seed``, or one both in a setting and in ``fixed``).
+        InvalidArgumentType: ``scenario`` is not callable, ``seeds`` is not an
+            iterable of seeds (a single str is refused), or a setting is not a dict.
         ScenarioReport: a run failed.
 
     Example:
@@ -120,14 +133,34 @@ def check_scenario(scenario: Callable, *args: Any, seeds: Iterable[Any],
         ...     return Simulation(seed=seed)
         >>> check_scenario(never_fails, seeds=range(3))
     """
-    seeds = list(seeds)
+    check_callable("scenario", scenario, "scenario(*args, seed=s, **settings)")
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable):
+        raise InvalidArgumentType(f"seeds={seeds!r} must be an iterable of seeds such as range(10) "
+                                  "or [1, 2, 3]")
+    seeds = list(itertools.islice(seeds, MAX_SEEDS + 1))
+    if len(seeds) > MAX_SEEDS:
+        raise InvalidArgument(f"seeds yields more than MAX_SEEDS={MAX_SEEDS} seeds (an endless "
+                              "iterator?); pass a finite list, or raise course_lib.grading.MAX_SEEDS")
+    if isinstance(settings, (str, bytes, Mapping)) or not isinstance(settings, Iterable):
+        raise InvalidArgumentType(f"settings={settings!r} must be a list of dicts of keyword arguments, "
+                                  "such as [{'loss': 0.1}]")
     settings = list(settings)
     if not seeds:
-        raise ValueError("seeds=[] must name at least one seed")
+        raise InvalidArgument("seeds=[] must name at least one seed")
     if not settings:
-        raise ValueError("settings=[] must hold at least one setting (use [{}] for none)")
+        raise InvalidArgument("settings=[] must hold at least one setting (use [{}] for none)")
+    if "seed" in fixed:
+        raise InvalidArgument(f"seed={fixed['seed']!r} is given by seeds=; do not pass seed= too")
     for index, setting in enumerate(settings):
         if not isinstance(setting, Mapping):
-            raise TypeError(f"settings[{index}]={setting!r} must be a dict of keyword arguments")
+            raise InvalidArgumentType(f"settings[{index}]={setting!r} must be a dict of keyword arguments")
+        for key in setting:
+            if not isinstance(key, str):
+                raise InvalidArgumentType(f"settings[{index}] has the key {key!r}; keys are keyword "
+                                          "names (str)")
+            if key == "seed" or key in fixed:
+                where = "seeds=" if key == "seed" else f"{key}={fixed[key]!r}"
+                raise InvalidArgument(f"settings[{index}] sets {key}={setting[key]!r}, which {where} "
+                                      "gives already; give each keyword once")
     for setting, seed in itertools.product(settings, seeds):
         run_once(scenario, *args, seed=seed, **setting, **fixed)

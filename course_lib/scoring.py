@@ -3,7 +3,8 @@
 Used by ``make check`` (learners checking their own work) and by the project's
 tests (reference solutions, untouched stubs and wrong implementations). A
 graded test cell scores its points when it runs without error and zero
-otherwise (by nbgrader's own rule: an error or any output to stderr scores zero); a cell that runs past ``timeout`` seconds is interrupted and scores
+otherwise (by nbgrader's own rule: an error or any output to stderr scores
+zero); a cell that runs past ``timeout`` seconds is interrupted and scores
 zero, and the remaining cells still run.
 
 Example (from a shell)::
@@ -19,6 +20,8 @@ import pathlib
 import sys
 from dataclasses import dataclass, field
 from typing import Any
+
+from .sim.validation import InvalidArgument, InvalidArgumentType, check_type
 
 
 @dataclass
@@ -120,15 +123,25 @@ def score_notebook(path: str | pathlib.Path, *, nb: Any = None, timeout: int = 1
 
     Raises:
         FileNotFoundError: ``path`` does not exist and no ``nb`` was given.
-        ValueError: ``timeout`` is not positive.
+        InvalidArgument: ``timeout`` is not a positive int, or ``path`` is a folder.
+        InvalidArgumentType: ``path``, ``nb`` or ``kernel_name`` has the wrong type.
     """
     import nbformat
     from nbclient import NotebookClient
 
+    if not isinstance(path, (str, os.PathLike)):
+        raise InvalidArgumentType(f"path={path!r} must be the notebook's file name (a str or a Path)")
     path = pathlib.Path(path)
-    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0:
-        raise ValueError(f"timeout={timeout!r} must be a positive number of seconds")
+    if isinstance(timeout, bool) or not isinstance(timeout, int):
+        raise InvalidArgumentType(f"timeout={timeout!r} must be a positive number of seconds (an int)")
+    if timeout <= 0:
+        raise InvalidArgument(f"timeout={timeout!r} must be a positive number of seconds")
+    check_type("kernel_name", kernel_name, str, what="the name of a Jupyter kernel such as 'python3'")
+    if nb is not None and not isinstance(getattr(nb, "cells", None), list):
+        raise InvalidArgumentType(f"nb={type(nb).__name__} must be a notebook loaded with nbformat.read")
     if nb is None:
+        if path.is_dir():
+            raise InvalidArgument(f"path={str(path)!r} is a folder; name the .ipynb file in it")
         if not path.exists():
             raise FileNotFoundError(f"path={str(path)!r} does not exist")
         nb = nbformat.read(str(path), as_version=4)
@@ -175,6 +188,9 @@ def score_notebook(path: str | pathlib.Path, *, nb: Any = None, timeout: int = 1
 def main(argv: list[str] | None = None) -> int:
     """Score the notebooks named on the command line; exit 1 if any test fails."""
     argv = sys.argv[1:] if argv is None else argv
+    if isinstance(argv, (str, bytes)) or not isinstance(argv, (list, tuple)):
+        raise InvalidArgumentType(f"argv={argv!r} must be a list of notebook paths, not a single "
+                                  f"{type(argv).__name__}")
     if not argv:
         print("usage: python -m course_lib.scoring NOTEBOOK.ipynb [...]", file=sys.stderr)
         return 2
