@@ -16,11 +16,12 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export PYTHONHASHSEED := 0
 ASSIGNMENTS = $(notdir $(wildcard solutions/*))
 
-.PHONY: help setup lab test test-fast exercises notebooks check bench clean
+.PHONY: help setup lab test test-fast lint exercises notebooks check bench clean
 
 help:
 	@echo "make lab        set up .venv and start JupyterLab on the course (honours JUPYTER_PORT, JUPYTER_TOKEN)"
 	@echo "make test       set up .venv and run the whole test suite (what CI runs)"
+	@echo "make lint       ruff over the code and lectures, and course_lib's layers contract"
 	@echo "make exercises  regenerate exercises/ from solutions/ with nbgrader"
 	@echo "make notebooks  sync each lecture's .md and .ipynb and re-execute the lectures"
 	@echo "make check      check your answers in exercises/ (ASSIGNMENT=00_welcome to pick one)"
@@ -46,9 +47,14 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--ServerApp.allow_root=True)
 lab: setup
 	$(BIN)/jupyter lab --no-browser --ServerApp.root_dir="$(CURDIR)" $(ALLOW_ROOT)
 
-test: setup
+test: setup lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile tests notebooks course_lib --doctest-modules --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg --durations=15
+
+# Lint (ruff.toml) and the layers contract of course_lib (.importlinter); part of `make test`.
+lint: setup
+	$(BIN)/ruff check --quiet .
+	$(BIN)/lint-imports --no-cache
 
 # Regenerate exercises/ from solutions/ (maintainers). It would overwrite a learner's answers,
 # so it refuses when exercises/ has uncommitted changes unless FORCE=1.

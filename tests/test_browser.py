@@ -45,7 +45,7 @@ def chromium() -> Path:
     if os.environ.get("COURSE_SKIP_BROWSER") == "1":
         reason = ("COURSE_SKIP_BROWSER=1: the JupyterLab browser tests did NOT run; "
                   "nothing checked what a learner sees. CI must not set this.")
-        warnings.warn(reason)
+        warnings.warn(reason, stacklevel=2)
         pytest.skip(reason)
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"no browser: {INSTALL_HINT}", pytrace=False)
@@ -185,7 +185,7 @@ def _move_a_slider(lab_page: LabPage, name: str) -> None:
     """Press ArrowRight on the first slider; its value and the picture beside it must change."""
     moved = lab_page.move_first_slider(presses=3, timeout_ms=SLIDER_TIMEOUT_MS)
     if moved is None:
-        warnings.warn(f"{name}: widgets but no slider; only rendering was checked")
+        warnings.warn(f"{name}: widgets but no slider; only rendering was checked", stacklevel=2)
         return
     before, after = moved
     assert before != after, f"{name}: ArrowRight left the slider at {before}"
@@ -205,7 +205,7 @@ def test_exercise_notebook_has_validate_button(lab_page, workdir, timings):
     if EXERCISES:
         copy = copy_into(EXERCISES[0], workdir / "exercises" / EXERCISES[0].parent.name)
     else:
-        warnings.warn("no exercises/*/*.ipynb yet: checking a stand-in nbgrader notebook")
+        warnings.warn("no exercises/*/*.ipynb yet: checking a stand-in nbgrader notebook", stacklevel=2)
         copy = _stand_in_exercise(workdir / "exercises" / "stand_in" / "stand_in.ipynb")
     with screenshots(lab_page, f"exercise-{copy.stem}"):
         lab_page.open(copy.relative_to(REPO).as_posix())

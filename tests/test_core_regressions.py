@@ -14,7 +14,7 @@ import textwrap
 
 import pytest
 
-from course_lib.sim import (EventBudgetExceeded, HandlerError, InvalidArgument, Message, Node,
+from course_lib.sim import (EventBudgetExceeded, HandlerError, Message, Node,
                             NoHandlerError, Simulation)
 from course_lib.sim.errors import NodeDefinitionError, SimulationError
 from course_lib.sim.simulation import DEFAULT_MAX_EVENTS

@@ -8,7 +8,7 @@ import matplotlib
 import pytest
 
 from course_lib.checkers import at_most_one_leader
-from course_lib.election import (BullyNode, EtcdLeaderElection, FailureDetector, FencedStorage,
+from course_lib.election import (EtcdLeaderElection, FailureDetector, FencedStorage,
                                  HeartbeatElection, LeaseStore, RedisLeaderElection, is_paused,
                                  lease_scenario, pause, pause_node, run_bully, run_failure_detector,
                                  run_ring, suspicions, watch_leaders)

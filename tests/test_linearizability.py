@@ -288,15 +288,17 @@ def test_subclassed_model_step_is_honoured():
 
 
 def test_plot_highlights_the_stuck_point():
-    """result.plot() draws the failing partition with a line at the stuck time."""
+    """plot_violation(result) draws the failing partition with a line at the stuck time."""
+    from course_lib.viz import plot_violation
+
     result = linearizable(load_jepsen(bundled_history_path("c10-bad")), "kv")
-    ax = result.plot()
+    ax = plot_violation(result)
     assert any(line.get_xdata()[0] == result.stuck_time for line in ax.lines)
     red = [p for p in ax.patches if p.get_facecolor()[:3] == matplotlib.colors.to_rgb("#fb6a4a")]
     assert len(red) == len(result.stuck)
     matplotlib.pyplot.close(ax.figure)
-    with pytest.raises(ValueError, match="valid=True"):
-        linearizable(History(), "kv").plot()
+    with pytest.raises(ValueError, match="only a linearizability violation"):
+        plot_violation(linearizable(History(), "kv"))
 
 
 def test_repr_says_the_verdict():

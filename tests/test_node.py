@@ -571,7 +571,7 @@ def test_on_start_of_a_node_crashed_before_the_run_does_not_run():
     n = sim.add_node(Durable, "a")
     sim.crash("a")
     sim.run(until=3)
-    assert sim.trace.custom("beat") == []
+    assert sim.trace.custom("beat") == [] and n.crashed
 
 
 def test_custom_record_carries_the_data():

@@ -257,7 +257,10 @@ GRID_STEP = 100.0
 
 
 def grid_run(cls, crash: str, cut: bool) -> dict:
-    """Five servers, a client; at 600 crash ``crash`` (restart at 1400) and, with ``cut``, cut off the leader (till 1600)."""
+    """Five servers, a client; at 600 crash ``crash`` (restart at 1400).
+
+    With ``cut``, also cut off the leader (till 1600).
+    """
     c = RaftCluster(cls, 5, seed=f"{SEED}/grid")
     client(c)
     snaps = []

@@ -102,7 +102,7 @@ class LinearizabilityResult:
         steps: Search steps used, over all partitions.
         cache_peak: Largest number of remembered (set, state) pairs.
         operations: The operations of the failing partition, in invocation
-            order (what :meth:`plot` draws).
+            order (what :func:`course_lib.viz.plot_violation` draws).
         linearized: The longest linearizable prefix the search found in the
             failing partition, in linearization order.
         state: The model state after ``linearized``.
@@ -198,46 +198,6 @@ class LinearizabilityResult:
                    else "legal here, but every order through it fails later")
             lines.append(f"  {_when(op)}  {op}: {why}")
         return "\n".join(lines)
-
-    def plot(self, ax=None, **kwargs):
-        """Draw the failing partition's timeline with matplotlib.
-
-        One row per process, one bar per operation; the linearized prefix is
-        numbered in linearization order, the stuck operations are highlighted
-        and a vertical line marks where no order works. For a valid history it
-        draws nothing and raises. By default it zooms on the last operations
-        of the prefix and the stuck ones; pass ``window=(start, end)`` to
-        choose.
-
-        Args:
-            ax: A matplotlib Axes to draw on; a new figure if None.
-            **kwargs: Passed on to
-                :func:`course_lib.viz.timeline.plot_history`.
-
-        Returns:
-            The Axes.
-
-        Raises:
-            ValueError: If the result is not a violation.
-        """
-        if self.valid is not False:
-            raise ValueError(f"valid={self.valid!r}: only a violation has a failing "
-                             "partition to plot")
-        from course_lib.viz.timeline import plot_history
-
-        kwargs.setdefault("title", f"{self.model}: partition {self.partition!r} "
-                                   "is not linearizable")
-        if "window" not in kwargs:
-            # Zoom on the end of the prefix and the operations it got stuck on.
-            near = list(self.linearized[-5:]) + list(self.stuck)
-            lo = min(op.call_time for op in near)
-            hi = max([self.stuck_time] + [op.return_time for op in near
-                                          if op.return_time is not None
-                                          and not op.indeterminate])
-            pad = 0.1 * ((hi - lo) or 1.0)
-            kwargs["window"] = (lo - pad, hi + pad)
-        return plot_history(self.operations, ax=ax, order=self.linearized,
-                            highlight=self.stuck, stuck_time=self.stuck_time, **kwargs)
 
 
 def _when(op: Operation) -> str:

@@ -30,10 +30,7 @@ from simpy.events import NORMAL
 from .errors import HandlerError
 from .latency import Constant, LatencyLike, as_latency
 from .messages import Message
-from .trace import DROP_REF, DUPLICATE_REF, SEND_SEQ
-
-DROP_LOSS = DROP_REF[("loss", False)]
-DROP_PARTITION_AT_SEND = DROP_REF[("partition", False)]
+from .trace import DROP_LOSS, DROP_PARTITION_AT_SEND, DUPLICATE_REF
 from .validation import InvalidArgument, InvalidArgumentType, check_non_negative, check_probability
 
 if TYPE_CHECKING:  # pragma: no cover

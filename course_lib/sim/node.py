@@ -62,13 +62,11 @@ from .errors import (HandlerError, NoHandlerError, NodeCrashedError, NodeDefinit
                      SimulationError)
 from .messages import (_ATOMIC, _CHECKED_TYPES, _RESERVED, Message, _check, check_type_name,
                        is_immutable)
-from .trace import DROP_REF, SEND_SEQ
+from .trace import DROP_LATE, SEND_SEQ
+from .validation import InvalidArgument, InvalidArgumentType, check_callable, check_number
 
 _new = object.__new__
 _set = object.__setattr__
-
-_DROP_LATE = DROP_REF[("late reply", True)]
-from .validation import InvalidArgument, InvalidArgumentType, check_callable, check_number
 
 if TYPE_CHECKING:  # pragma: no cover
     from .simulation import Simulation
@@ -568,7 +566,7 @@ class Node:
             if msg._rpc and self._handlers.get(msg.type) is None \
                     and getattr(self, "on_" + msg.type, None) is None:
                 if self._sim.trace._enabled:
-                    self._sim.trace._ref(self._sim.env._now, _DROP_LATE, msg.id)
+                    self._sim.trace._ref(self._sim.env._now, DROP_LATE, msg.id)
                 return
         handler = self._handlers.get(msg.type)
         if handler is None:

@@ -19,10 +19,7 @@ from .messages import Message
 from .nemesis import Nemesis
 from .network import Network
 from .node import Node, Timer
-from .trace import DELIVER_REF, DROP_REF, TIMER, Trace
-
-DROP_CRASHED = DROP_REF[("crashed", True)]
-DROP_PARTITION_AT_ARRIVAL = DROP_REF[("partition", True)]
+from .trace import DELIVER_REF, DROP_CRASHED, DROP_PARTITION_AT_ARRIVAL, TIMER, Trace
 from .validation import (InvalidArgument, InvalidArgumentType, check_callable, check_ids,
                          check_number)
 

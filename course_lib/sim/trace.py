@@ -57,9 +57,7 @@ _REF_KINDS = {
     20: ("drop", True, "late reply"),
 }
 DELIVER_REF, DUPLICATE_REF = 14, 15
-#: (reason, at the receiver) -> kind code of a compact drop row.
-DROP_REF = {("loss", False): 16, ("partition", False): 17, ("partition", True): 18,
-            ("crashed", True): 19, ("late reply", True): 20}
+DROP_LOSS, DROP_PARTITION_AT_SEND, DROP_PARTITION_AT_ARRIVAL, DROP_CRASHED, DROP_LATE = 16, 17, 18, 19, 20
 _KIND_MASK = 31
 _NODE_SHIFT, _PEER_SHIFT, _NAME_SHIFT = 5, 25, 45
 _MASK20 = (1 << 20) - 1

@@ -13,7 +13,7 @@ from typing import Any, Hashable, Iterable
 from course_lib.history import History, Operation
 from course_lib.sim.validation import InvalidArgument, InvalidArgumentType, check_int, check_number
 
-__all__ = ["plot_history"]
+__all__ = ["plot_history", "plot_violation"]
 
 _COLOURS = {
     "plain": "#9ecae1",
@@ -184,3 +184,40 @@ def plot_history(
     if new_figure:
         ax.figure.tight_layout()
     return ax
+
+
+def plot_violation(result: Any, *, ax=None, **kwargs):
+    """Draw a linearizability violation: the failing partition's timeline, zoomed where it got stuck.
+
+    One row per process, one bar per operation; the linearized prefix is
+    numbered in linearization order, the stuck operations are highlighted and
+    a vertical line marks where no order works. By default it zooms on the
+    last operations of the prefix and the stuck ones; pass
+    ``window=(start, end)`` to choose.
+
+    Args:
+        result: What :func:`course_lib.checkers.linearizable` returned for a
+            history that is not linearizable.
+        ax: A matplotlib Axes to draw on; a new figure if None.
+        **kwargs: Passed on to :func:`plot_history`.
+
+    Returns:
+        The Axes.
+
+    Raises:
+        InvalidArgument: ``result`` is not a violation (valid, or unknown).
+    """
+    if getattr(result, "valid", None) is not False or not hasattr(result, "stuck"):
+        raise InvalidArgument(f"result={result!r}: only a linearizability violation "
+                              "(valid=False) has a failing partition to plot")
+    kwargs.setdefault("title", f"{result.model}: partition {result.partition!r} is not linearizable")
+    if "window" not in kwargs:
+        # Zoom on the end of the prefix and the operations it got stuck on.
+        near = list(result.linearized[-5:]) + list(result.stuck)
+        lo = min(op.call_time for op in near)
+        hi = max([result.stuck_time] + [op.return_time for op in near
+                                        if op.return_time is not None and not op.indeterminate])
+        pad = 0.1 * ((hi - lo) or 1.0)
+        kwargs["window"] = (lo - pad, hi + pad)
+    return plot_history(result.operations, ax=ax, order=result.linearized,
+                        highlight=result.stuck, stuck_time=result.stuck_time, **kwargs)
