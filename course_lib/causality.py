@@ -49,14 +49,6 @@ from .sim.validation import (InvalidArgument, InvalidArgumentType, check_callabl
                              check_int)
 
 _CAUSAL_KINDS = frozenset({"send", "deliver", "custom"})
-RELATIONS = ("before", "after", "equal", "concurrent")
-
-
-def _trace_of(source: Any) -> Trace:
-    trace = getattr(source, "trace", source)
-    if not isinstance(trace, Trace):
-        raise InvalidArgumentType(f"source={source!r} must be a Simulation, a Trace or a run with a .trace")
-    return trace
 
 
 class HappensBefore:
@@ -81,7 +73,7 @@ class HappensBefore:
 
     def __init__(self, source: Any, *, select: str | Callable[[Event], bool] | None = None,
                  nodes: Iterable[Any] | None = None) -> None:
-        trace = _trace_of(source)
+        trace = Trace.of(source)
         rows = trace.events  # Event tuples: row[1] is the kind, row[2] the node
         self._trace = trace
         self._event_rows = rows

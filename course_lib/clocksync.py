@@ -47,11 +47,6 @@ class SyncRound:
     true_offset: float   # (server clock - client clock) at that moment, known only to the simulator
 
     @property
-    def rtt(self) -> float:
-        """The round trip the client measured, ``t1 - t0``."""
-        return self.t1 - self.t0
-
-    @property
     def error(self) -> float:
         """How far the estimate is from the true offset."""
         return self.estimate - self.true_offset

@@ -51,7 +51,6 @@ __all__ = [
 EVENT_TYPES = ("invoke", "ok", "fail", "info")
 """The four event types of a Jepsen history."""
 
-_COMPLETIONS = ("ok", "fail", "info")
 
 
 class _Same:

@@ -70,7 +70,8 @@ from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any, Hashable, Iterable, Sequence
 
-from course_lib.checkers.models import KVModel, RegisterModel, model_name, resolve_model
+from course_lib.checkers.models import (_APPEND, _CAS, _GENERIC, _READ, _WRITE, KVModel, RegisterModel,
+                                       model_name, resolve_model)
 from course_lib.history import Event, History, Operation
 from course_lib.sim.validation import InvalidArgumentType, check_int
 
@@ -454,7 +455,7 @@ def _violation(search: "_PartitionSearch", model: Any, steps: int, cache_peak: i
 # Instructions a built-in model can compile an operation to (see its
 # _compile), so that the search applies it inline instead of calling
 # model.step.
-_GENERIC, _READ, _WRITE, _APPEND, _CAS, _END = range(6)
+_END = _CAS + 1  # after the models' own operation codes
 _GENERIC_CODE = (_GENERIC, None, None)
 _END_CODE = (_END, None, None)  # the tail's: every determinate operation is linearized
 _INDETERMINATE = frozenset({None, "info"})  # the statuses of an indeterminate operation

@@ -148,6 +148,18 @@ class Trace:
         self._sends = array("q")       # rows of the network's sends, in id order
         self._scanned = 0
 
+    @staticmethod
+    def of(source: Any) -> "Trace":
+        """Return the trace of ``source``: a Simulation, any run object with a ``.trace``, or a Trace.
+
+        Raises:
+            InvalidArgumentType: ``source`` has no trace.
+        """
+        trace = getattr(source, "trace", source)
+        if not isinstance(trace, Trace):
+            raise InvalidArgumentType(f"source={source!r} must be a Simulation, a Trace or a run with a .trace")
+        return trace
+
     @classmethod
     def from_events(cls, events: Any) -> "Trace":
         """Return a trace holding ``events``: :class:`Event` objects or 7-item rows, as recorded runs keep them.

@@ -22,13 +22,6 @@ _PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
 _NODE_FAULTS = ("pause", "resume", "clock_jump")
 
 
-def _trace_of(source: Any) -> Trace:
-    trace = getattr(source, "trace", source)
-    if not isinstance(trace, Trace):
-        raise InvalidArgumentType(f"source={source!r} must be a Simulation or a Trace")
-    return trace
-
-
 def check_window(start: Any, end: Any) -> None:
     """Check a picture's ``start`` and ``end`` times: each None or a finite number."""
     for name, value in (("start", start), ("end", end)):
@@ -129,7 +122,7 @@ def space_time(source: Any, *, nodes: Sequence[Any] | None = None, start: float 
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    trace = _trace_of(source)
+    trace = Trace.of(source)
     events = trace.events
     check_window(start, end)
     check_axes(ax)
