@@ -9,9 +9,7 @@ deadline: a search that could run for minutes must stop at its budget.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import signal
 
 import pytest
 
@@ -29,42 +27,13 @@ from course_lib.checkers.models import resolve_model
 from course_lib.history import History
 from course_lib.sim.validation import InvalidArgument, InvalidArgumentType
 
-DEADLINE = 30  # seconds a row may take before it counts as a hang
+from bad_input_support import DEADLINE, deadline, history
+
 SESSION = (read_your_writes, monotonic_reads, monotonic_writes, writes_follow_reads)
 
 
-@contextlib.contextmanager
-def deadline(seconds: int):
-    """Fail the test, instead of hanging, if the body runs longer than ``seconds``."""
-    def expire(signum, frame):
-        raise TimeoutError(f"still running after {seconds} s: the row hangs")
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
-def history(*ops, pending=()) -> History:
-    """Build a History of one-at-a-time ops (process, f, key, value[, status]).
-
-    For reads the value is what was read. ``pending`` ops (process, f, key,
-    value) are invoked at the end and never complete.
-    """
-    h = History()
-    for process, f, key, value, *status in ops:
-        status = status[0] if status else "ok"
-        if f in ("read", "get"):
-            h.invoke(process, f, key=key)
-            getattr(h, status)(process, value=value)
-        else:
-            h.invoke(process, f, key=key, value=value)
-            getattr(h, status)(process)
-    for process, f, key, value in pending:
-        h.invoke(process, f, key=key, value=value)
-    return h
 
 
 def ops(*args, **kwargs):

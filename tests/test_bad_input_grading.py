@@ -10,10 +10,8 @@ scorer checks its arguments first. Nothing may hang: an endless ``seeds`` stops 
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import pathlib
-import signal
 
 import pytest
 
@@ -22,22 +20,11 @@ from course_lib.scoring import main, score_notebook
 from course_lib.sim import InvalidArgument, InvalidArgumentType, Simulation
 from course_lib.sim.errors import ScenarioFailed
 
-DEADLINE = 30  # seconds a row may take before it counts as a hang
+from bad_input_support import DEADLINE, deadline
+
 HERE = pathlib.Path(__file__).parent
 
 
-@contextlib.contextmanager
-def deadline(seconds: int):
-    """Fail the test, instead of hanging, if the body runs longer than ``seconds``."""
-    def expire(signum, frame):
-        raise TimeoutError(f"still running after {seconds} s: the row hangs")
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def passes(seed, **settings):

@@ -10,9 +10,7 @@ Every row runs under a deadline: nothing may hang.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import signal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +18,8 @@ import pytest
 
 from course_lib.history import Event, History, bundled_history_path, load_jepsen
 from course_lib.sim.validation import InvalidArgument, InvalidArgumentType
+
+from bad_input_support import deadline
 
 DATA = Path(__file__).parent / "data"
 DEADLINE = 20  # seconds a row may take before it counts as a hang
@@ -33,18 +33,6 @@ class File:
     name: str = "h.edn"
 
 
-@contextlib.contextmanager
-def deadline(seconds: int):
-    """Fail the test, instead of hanging, if the body runs longer than ``seconds``."""
-    def expire(signum, frame):
-        raise TimeoutError(f"still running after {seconds} s: the row hangs")
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def materialise(args: tuple, tmp_path: Path) -> tuple:

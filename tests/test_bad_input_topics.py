@@ -10,10 +10,8 @@ run) must stop at its budget, with an error naming the budget and how to raise i
 
 from __future__ import annotations
 
-import contextlib
 import math
 import random
-import signal
 
 import pytest
 
@@ -25,22 +23,11 @@ from course_lib.history import History
 from course_lib.sim import (EventBudgetExceeded, InvalidArgument, InvalidArgumentType, Node,
                             Simulation)
 
-DEADLINE = 30  # seconds a row may take before it counts as a hang
+from bad_input_support import DEADLINE, deadline
+
 NAN, INF = math.nan, math.inf
 
 
-@contextlib.contextmanager
-def deadline(seconds: int):
-    """Fail the test, instead of hanging, if the body runs longer than ``seconds``."""
-    def expire(signum, frame):
-        raise TimeoutError(f"still running after {seconds} s: the row hangs")
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 # -- what the rows call ---------------------------------------------------------------------------

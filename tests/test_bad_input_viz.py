@@ -11,9 +11,7 @@ of its characters).
 
 from __future__ import annotations
 
-import contextlib
 import math
-import signal
 from types import SimpleNamespace
 
 import matplotlib
@@ -33,22 +31,11 @@ from course_lib.viz.leaders import leader_timeline  # noqa: E402
 from course_lib.viz.raft import log_rows, role_spans, role_timeline, term_color  # noqa: E402
 from course_lib.viz.spacetime import shade_partitions  # noqa: E402
 
-DEADLINE = 30  # seconds a row may take before it counts as a hang
+from bad_input_support import DEADLINE, deadline
+
 NAN, INF = math.nan, math.inf
 
 
-@contextlib.contextmanager
-def deadline(seconds: int):
-    """Fail the test, instead of hanging, if the body runs longer than ``seconds``."""
-    def expire(signum, frame):
-        raise TimeoutError(f"still running after {seconds} s: the row hangs")
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture(autouse=True)
