@@ -28,7 +28,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-from course_lib.causality import HappensBefore  # noqa: E402
+from course_lib.checkers.happens_before import HappensBefore  # noqa: E402
 from course_lib.clocks import check_vectors, run_clocks  # noqa: E402
 
 NODES, SENDS, LOCAL = 50, 200, 50

@@ -10,7 +10,7 @@
   none) through a random workload of local events, sends and receives on a
   random topology with drifting, offset and jumping physical clocks, and record
   every event's timestamp in the trace, so the happens-before oracle
-  (:mod:`course_lib.causality`) can judge them.
+  (:mod:`course_lib.checkers.happens_before`) can judge them.
 * :func:`lamport_scenario`, :func:`vector_scenario` and :func:`hlc_scenario` are
   the chapter's graded scenarios; a failure names the two events at fault.
 
@@ -33,7 +33,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from .causality import HappensBefore
+from .checkers.happens_before import HappensBefore
 from .sim import Exponential, Node, Simulation, Uniform
 from .sim.validation import (InvalidArgument, InvalidArgumentType, check_callable, check_choice,
                              check_ids, check_int, check_non_negative, check_number, check_positive,

@@ -1,4 +1,4 @@
-"""Bad input to the grading harness (course_lib.grading) and the scorer (course_lib.scoring).
+"""Bad input to the grading harness (course_lib.grading) and the scorer (course_lib.grading.scoring).
 
 Each ``ERRORS`` row is (label, call, exception type, pattern): the call raises that exception and
 its message matches the pattern, which names the parameter and shows its value (a bad value or
@@ -16,7 +16,7 @@ import pathlib
 import pytest
 
 from course_lib.grading import ScenarioReport, check_scenario, replay_line, run_once
-from course_lib.scoring import main, score_notebook
+from course_lib.grading.scoring import main, score_notebook
 from course_lib.sim import InvalidArgument, InvalidArgumentType, Simulation
 from course_lib.sim.errors import ScenarioFailed
 
@@ -53,7 +53,7 @@ ERRORS = [
      r"seeds='abc'"),
     ("check_scenario no seeds", lambda: check_scenario(passes, seeds=[]), ValueError, r"seeds=\[\]"),
     ("check_scenario endless seeds", lambda: check_scenario(passes, seeds=itertools.count()), ValueError,
-     r"seeds yields more than MAX_SEEDS=100000 seeds.*raise course_lib\.grading\.MAX_SEEDS"),
+     r"seeds yields more than MAX_SEEDS=100000 seeds.*raise course_lib\.grading\.scenarios\.MAX_SEEDS"),
     # check_scenario: the settings and the keywords
     ("check_scenario settings a dict", lambda: check_scenario(passes, seeds=[1], settings={"loss": 0.1}),
      TypeError, r"settings=\{'loss': 0\.1\} must be a list of dicts"),

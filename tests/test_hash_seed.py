@@ -11,7 +11,7 @@ fixes the seed at each place that starts kernels (see the README):
   ``make test``, which are started from the current environment and ignore kernelspecs;
 * ``nbgrader_config.py``: every nbgrader command run from the course root, even with a
   ``python3`` kernelspec that does not set the seed (another environment, a JupyterHub);
-* ``course_lib.scoring`` (``make check`` and the grading tests), as the autograder does.
+* ``course_lib.grading.scoring`` (``make check`` and the grading tests), as the autograder does.
 
 Each test starts two fresh kernels one way, from a parent environment where PYTHONHASHSEED
 is unset in one and ``random`` in the other, and compares what a cell iterating a set of node
@@ -174,10 +174,10 @@ def test_nbgrader_config_alone_sets_the_seed(seed0, plain_kernelspec, tmp_path):
 
 
 def test_scoring_sets_the_seed(seed0, plain_kernelspec, tmp_path, monkeypatch):
-    """``course_lib.scoring`` (``make check``, the grading tests) gives its kernels
+    """``course_lib.grading.scoring`` (``make check``, the grading tests) gives its kernels
     PYTHONHASHSEED=0 as the autograder does, without make and with a kernelspec that sets
     nothing."""
-    from course_lib.scoring import score_notebook
+    from course_lib.grading.scoring import score_notebook
 
     notebook = _graded_probe(tmp_path / "probe.ipynb")
     monkeypatch.setenv("JUPYTER_PATH", plain_kernelspec["JUPYTER_PATH"])

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from course_lib import history as history_module
+from course_lib.history import jepsen as history_module
 from course_lib.checkers import linearizable
 from course_lib.history import Event, History, bundled_history_path, load_jepsen
 

@@ -7,7 +7,7 @@ import collections
 import nbformat
 import pytest
 
-from course_lib.scoring import score_notebook
+from course_lib.grading.scoring import score_notebook
 from grading_support import (apply_wrong, assignments, max_score, notebooks, strip_markers,
                              wrong_implementations)
 

@@ -14,7 +14,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from course_lib.scoring import score_notebook  # noqa: E402
+from course_lib.grading.scoring import score_notebook  # noqa: E402
 
 
 def main(argv: list[str]) -> int:

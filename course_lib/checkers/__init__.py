@@ -23,6 +23,7 @@ Example::
 """
 
 from course_lib.checkers.convergence import ConvergenceResult, converged
+from course_lib.checkers.happens_before import HappensBefore
 from course_lib.checkers.invariants import (
     INVARIANTS,
     at_most_one_leader,
@@ -53,6 +54,7 @@ CHECKERS = {
 """History checkers by readable name (the first two also take a model)."""
 
 __all__ = [
+    "HappensBefore",
     "CHECKERS",
     "ConvergenceResult",
     "KVModel",

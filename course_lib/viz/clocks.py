@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Sequence
 
-from ..causality import HappensBefore
+from ..checkers.happens_before import HappensBefore
 from ..sim.validation import InvalidArgument, InvalidArgumentType
 from .spacetime import space_time
 

@@ -9,7 +9,7 @@ zero, and the remaining cells still run.
 
 Example (from a shell)::
 
-    python -m course_lib.scoring exercises/00_welcome/00_welcome.ipynb
+    python -m course_lib.grading.scoring exercises/00_welcome/00_welcome.ipynb
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from .sim.validation import InvalidArgument, InvalidArgumentType, check_type
+from ..sim.validation import InvalidArgument, InvalidArgumentType, check_type
 
 
 @dataclass
@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         raise InvalidArgumentType(f"argv={argv!r} must be a list of notebook paths, not a single "
                                   f"{type(argv).__name__}")
     if not argv:
-        print("usage: python -m course_lib.scoring NOTEBOOK.ipynb [...]", file=sys.stderr)
+        print("usage: python -m course_lib.grading.scoring NOTEBOOK.ipynb [...]", file=sys.stderr)
         return 2
     failed = False
     for name in argv:

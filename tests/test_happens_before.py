@@ -1,4 +1,4 @@
-"""Tests of course_lib.causality: the happens-before oracle computed from a trace."""
+"""Tests of course_lib.checkers.happens_before: the happens-before oracle computed from a trace."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_lib.causality import HappensBefore
+from course_lib.checkers.happens_before import HappensBefore
 from course_lib.clocks import run_clocks
 from course_lib.sim import Node, Simulation, Trace
 

@@ -21,10 +21,10 @@ from __future__ import annotations
 import itertools
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from .sim import Simulation
-from .sim.errors import (EventBudgetExceeded, HandlerError, InvariantViolation, NoHandlerError,
+from ..sim import Simulation
+from ..sim.errors import (EventBudgetExceeded, HandlerError, InvariantViolation, NoHandlerError,
                          ScenarioFailed)
-from .sim.validation import InvalidArgument, InvalidArgumentType, check_callable
+from ..sim.validation import InvalidArgument, InvalidArgumentType, check_callable
 
 #: The most seeds :func:`check_scenario` takes from ``seeds`` (a budget: an endless iterator
 #: such as ``itertools.count()`` would otherwise never end). Raise it here if you need more.
@@ -46,7 +46,7 @@ class ScenarioReport(AssertionError):
         """Draw the space-time diagram of the failing run (options go to ``space_time``)."""
         if self.sim is None:
             raise ValueError("this failure has no simulation to draw (it failed before the run)")
-        from .viz import space_time
+        from ..viz import space_time
         return space_time(self.sim, **options)
 
 
@@ -140,7 +140,7 @@ def check_scenario(scenario: Callable, *args: Any, seeds: Iterable[Any],
     seeds = list(itertools.islice(seeds, MAX_SEEDS + 1))
     if len(seeds) > MAX_SEEDS:
         raise InvalidArgument(f"seeds yields more than MAX_SEEDS={MAX_SEEDS} seeds (an endless "
-                              "iterator?); pass a finite list, or raise course_lib.grading.MAX_SEEDS")
+                              "iterator?); pass a finite list, or raise course_lib.grading.scenarios.MAX_SEEDS")
     if isinstance(settings, (str, bytes, Mapping)) or not isinstance(settings, Iterable):
         raise InvalidArgumentType(f"settings={settings!r} must be a list of dicts of keyword arguments, "
                                   "such as [{'loss': 0.1}]")

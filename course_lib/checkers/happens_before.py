@@ -44,8 +44,8 @@ from __future__ import annotations
 import random
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from .sim.trace import Event, Trace
-from .sim.validation import (InvalidArgument, InvalidArgumentType, check_callable, check_ids,
+from course_lib.sim.trace import Event, Trace
+from course_lib.sim.validation import (InvalidArgument, InvalidArgumentType, check_callable, check_ids,
                              check_int)
 
 _CAUSAL_KINDS = frozenset({"send", "deliver", "custom"})
