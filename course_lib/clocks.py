@@ -1,7 +1,7 @@
 """Chapter 02 scaffolding: the seeds' naive clock code, and a harness that drives learners' clocks.
 
 * :class:`LWWResolver` and :class:`NaiveVectorClock` are faithful ports of the
-  course brief's conflict-resolution snippets, the "before" versions:
+  common tutorials' conflict-resolution snippets, the "before" versions:
   last-write-wins trusts physical timestamps, and ``happens_before`` answers
   True for equal clocks and cannot tell "before" from "concurrent".
 * :class:`LWWReplica` and :func:`lww_scenario` show last-write-wins losing an
@@ -45,14 +45,14 @@ EVENT = "clock"   # the custom trace event recorded for every local event, send 
 # -- the seeds' "before" versions ----------------------------------------------------------------
 
 class LWWResolver:
-    """Last-write-wins, as in the course brief: the value with the highest timestamp wins."""
+    """Last-write-wins, as in many tutorials: the value with the highest timestamp wins."""
 
     def resolve(self, values):
         return max(values, key=lambda v: v.timestamp)
 
 
 class NaiveVectorClock:
-    """The course brief's ``VectorClock``, ported faithfully: a dict of counters per node.
+    """A common tutorial's ``VectorClock``, ported faithfully: a dict of counters per node.
 
     Its ``happens_before`` checks ``<=`` on every entry, so it answers True for
     two *equal* clocks and, read on its own, cannot tell "before" from

@@ -1,13 +1,13 @@
 """Chapter 03a scaffolding for leader election: the seeds' elections, bully, ring, leases, fencing.
 
-- :class:`HeartbeatElection`: a port of the course brief's ``LeaderElection``
+- :class:`HeartbeatElection`: a port of a common tutorial's ``LeaderElection``
   (heartbeats, a timeout, the highest id wins), which a partition splits into
   two leaders.
 - :class:`BullyNode` and :class:`RingNode`: the two classic elections, with
   :func:`run_bully` and :func:`run_ring` to count their messages.
 - :class:`LeaseStore`: a Redis / etcd-like key-value server with
   ``set_nx`` (create if absent, with a time to live) and ``expire``; ports of
-  the brief's lease elections on top of it (:class:`RedisLeaderElection`,
+  the tutorial's lease elections on top of it (:class:`RedisLeaderElection`,
   :class:`EtcdLeaderElection`).
 - :class:`FencedStorage`: a storage service that checks fencing tokens.
 - :func:`pause`: a stop-the-world pause (garbage collection, a stalled VM): the
@@ -15,7 +15,7 @@
   handles everything that waited.
 - :func:`watch_leaders`: record who believed they led, when, and in which term
   (draw it with :func:`course_lib.viz.leaders.leader_timeline`).
-- :class:`FailureDetector` and :class:`HeartbeatMonitor`: the brief's
+- :class:`FailureDetector` and :class:`HeartbeatMonitor`: the tutorial's
   missed-heartbeats failure detector.
 - :func:`lease_scenario`: run a lock server and leader class through pauses,
   partitions and crashes, with the election invariants checked throughout.
@@ -158,10 +158,10 @@ def watch_leaders(sim: Simulation) -> LeadershipLog:
     return log
 
 
-# -- the brief's heartbeat election ----------------------------------------------------------------
+# -- the tutorial's heartbeat election ----------------------------------------------------------------
 
 class HeartbeatElection(Node):
-    """The brief's ``LeaderElection``, ported: heartbeats, a timeout, and the highest live id leads.
+    """The tutorial's ``LeaderElection``, ported: heartbeats, a timeout, and the highest live id leads.
 
     The Ruby original keeps ``@last_heartbeat`` per node, checks the leader's
     health every second, and when the leader has been silent for longer than
@@ -401,7 +401,7 @@ def run_ring(n: int, *, initiators: str = "one", arrangement: str = "random", se
     return sim
 
 
-# -- a Redis / etcd-like server and the brief's lease elections ---------------------------------------
+# -- a Redis / etcd-like server and the tutorial's lease elections ---------------------------------------
 
 class LeaseStore(Node):
     """A key-value server with expiring keys, as Redis and etcd are used for leader election.
@@ -448,9 +448,9 @@ class LeaseStore(Node):
 
 
 class RedisLeaderElection(Node):
-    """The brief's ``RedisLeaderElection``, ported: ``SET NX EX 10`` to lead, ``EXPIRE`` to renew.
+    """The tutorial's ``RedisLeaderElection``, ported: ``SET NX EX 10`` to lead, ``EXPIRE`` to renew.
 
-    As in the brief, a candidate that got the key believes it leads, and
+    As in the tutorial, a candidate that got the key believes it leads, and
     nothing ever makes it stop believing. Every ``tick`` a leader renews its
     lease and does one unit of work (a ``write`` to ``storage``); a follower
     tries to become leader.
@@ -493,17 +493,17 @@ class RedisLeaderElection(Node):
         self.send(self.redis, "expire", key=self.key, ttl=self.ttl)
 
     def on_result(self, msg: Any) -> None:
-        pass  # answers to renewals: the brief's code ignores them
+        pass  # answers to renewals: the tutorial's code ignores them
 
     def on_write_ok(self, msg: Any) -> None:
-        pass  # the storage's answer to a write: the brief's code ignores it too
+        pass  # the storage's answer to a write: the tutorial's code ignores it too
 
     def is_leader(self) -> bool:
         return self.leading
 
 
 class EtcdLeaderElection(Node):
-    """The brief's etcd ``LeaderElection``, ported: create the election key if absent, no lease.
+    """The tutorial's etcd ``LeaderElection``, ported: create the election key if absent, no lease.
 
     ``put(..., prevExist=False)`` without a lease never expires, so when the
     leader dies the key stays, and nobody else can ever be elected.
@@ -573,14 +573,14 @@ class FencedStorage(Node):
         self.reply(msg, "write_ok", token=token)
 
 
-# -- the brief's failure detector ---------------------------------------------------------------------
+# -- the tutorial's failure detector ---------------------------------------------------------------------
 
 class FailureDetector:
-    """The brief's ``FailureDetector``, ported: count checks without a heartbeat; suspect at ``threshold``.
+    """The tutorial's ``FailureDetector``, ported: count checks without a heartbeat; suspect at ``threshold``.
 
-    A plain object, as in the brief; :class:`HeartbeatMonitor` drives it.
+    A plain object, as in the tutorial; :class:`HeartbeatMonitor` drives it.
     ``on_suspect(node)`` is called when a node crosses the threshold (the
-    brief prints "Node ... is suspected to have failed"). As in the brief, a
+    tutorial prints "Node ... is suspected to have failed"). As in the tutorial, a
     heartbeat from a node it does not watch yet starts watching that node.
 
     Raises:
@@ -611,7 +611,7 @@ class FailureDetector:
                 self.mark_node_failed(node)
 
     def mark_node_failed(self, node: Any) -> None:
-        if node not in self.suspected:  # the brief prints every check; we note each suspicion once
+        if node not in self.suspected:  # the tutorial prints every check; we note each suspicion once
             self.suspected.add(node)
             if self.on_suspect is not None:
                 self.on_suspect(node)

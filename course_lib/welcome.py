@@ -1,6 +1,6 @@
 """Chapter 00 scaffolding: the seeds' naive replicate-to-peers node, and its workload.
 
-:class:`NaiveReplica` is a faithful port of the course brief's first example
+:class:`NaiveReplica` is a faithful port of a common tutorial's first example
 (a Ruby ``Node`` whose ``write`` stores locally and calls
 ``receive_replication`` on every peer). In the simulator the call becomes a
 fire-and-forget message, which is exactly what it was all along: nothing checks
