@@ -204,7 +204,7 @@ class Message:
         else:
             wire.pop("reply_to", None)
         wire.pop("_rpc", None)
-        out = _new(Message)
+        out = _new(Message if self._frozen and reply_to is None else SlowMessage)
         _set(out, "__dict__", wire)
         return out
 
@@ -215,6 +215,14 @@ class Message:
         out = _new(Message)
         _set(out, "__dict__", copy.deepcopy(self.__dict__))
         return out
+
+
+class SlowMessage(Message):
+    """A message in flight that takes the general delivery path: a reply, or fields to copy.
+
+    The simulator's own: the run loop tells plain messages from these by their class, so
+    the common delivery checks nothing more. To a handler it is a :class:`Message` like any.
+    """
 
 
 def _rebuild(state: dict) -> Message:

@@ -60,8 +60,8 @@ from simpy.events import NORMAL
 from .clock import PhysicalClock
 from .errors import (HandlerError, NoHandlerError, NodeCrashedError, NodeDefinitionError,
                      SimulationError)
-from .messages import (_ATOMIC, _CHECKED_TYPES, _RESERVED, Message, _check, check_type_name,
-                       is_immutable)
+from .messages import (_ATOMIC, _CHECKED_TYPES, _RESERVED, Message, SlowMessage, _check,
+                       check_type_name, is_immutable)
 from .trace import DROP_LATE, SEND_SEQ
 from .validation import InvalidArgument, InvalidArgumentType, check_callable, check_number
 
@@ -374,7 +374,7 @@ class Node:
             fields["src"] = self._id
             fields["dst"] = dst
             fields["id"] = msg_id
-            wire = _new(Message)
+            wire = _new(Message if frozen else SlowMessage)
             _set(wire, "__dict__", fields)
         else:
             wire = _as_message(msg, fields)._stamped(self._id, dst, msg_id, None)
@@ -407,6 +407,7 @@ class Node:
                                   f"node {self._id!r}: only its receiver can reply to it")
         wire = self.send(request.src, msg, **fields)
         wire.__dict__["reply_to"] = request.id  # in flight: read when it arrives
+        _set(wire, "__class__", SlowMessage)  # replies take the general delivery path
         if request._rpc:
             wire.__dict__["_rpc"] = True  # answers a request(): the sender may drop it as late
         return wire

@@ -15,7 +15,7 @@ from simpy.events import NORMAL, URGENT
 from .errors import (EventBudgetExceeded, HandlerError, HandlerTimeout, InvariantViolation,
                      SimulationError)
 from .latency import LatencyLike
-from .messages import Message
+from .messages import Message, SlowMessage
 from .nemesis import Nemesis
 from .network import Network
 from .node import Node, Timer
@@ -422,7 +422,7 @@ class Simulation:
             check_number("until", until, low=env.now, low_open=True,
                          what=f"a finite time after now ({env.now:g})")
         queue = self._queue
-        arrive = self._arrive
+        arrive, arrive_slow = self._arrive, self._arrive_slow
         # A sentinel marks the end: popped before anything else due at `until` (SimPy's rule:
         # events at exactly `until` run in the next run), so the loop needs no bound check.
         sentinel = (math.inf if until is None else until, -1, next(self._eid), _STOP)
@@ -430,17 +430,20 @@ class Simulation:
         self._running = True
         watchdog = _Watchdog.start(self)
         try:
-            # Our own events are plain entries in SimPy's heap: a Message is an arrival, a tuple
-            # (fn, args) a call; anything else is a SimPy event, processed as SimPy's step() does.
+            # Our own events are plain entries in SimPy's heap: a Message (or SlowMessage) is an
+            # arrival, a tuple (fn, args) a call; anything else is a SimPy event, processed as SimPy's step() does.
             while True:
                 now, _, _, item = heappop(queue)
                 cls = item.__class__
                 if cls is Message:
                     env._now = now
-                    arrive(item)
+                    arrive(item, now)
                 elif cls is tuple:
                     env._now = now
                     item[0](*item[1])
+                elif cls is SlowMessage:
+                    env._now = now
+                    arrive_slow(item, now)
                 elif item is _STOP:
                     break
                 else:
@@ -549,42 +552,56 @@ class Simulation:
             f"budget with Simulation(..., max_events=N)")
 
     # -- framework callbacks -------------------------------------------------------------------------
-    def _arrive(self, msg: Message) -> None:
-        # The hot path of every run: keep it flat (see benchmarks/bench_delivery.py).
+    def _arrive(self, msg: Message, now: float) -> None:
+        # The hot path of every run: a plain message (no reply, nothing to copy); keep it flat
+        # (see benchmarks/bench_delivery.py). Other messages take _arrive_slow.
         node = self._nodes[msg.dst]
-        if node._blocked or self._net_faults:
-            trace = self.trace
-            if node._crashed:
-                if trace._enabled:
-                    trace._ref(self.env._now, DROP_CRASHED, msg.id)
-                return
-            if not self.network.reachable(msg.src, msg.dst):
-                if trace._enabled:
-                    trace._ref(self.env._now, DROP_PARTITION_AT_ARRIVAL, msg.id)
-                return
-            if node._paused:
-                node._held.append(("message", msg))
-                return
+        if (node._blocked or self._net_faults) and self._held_or_dropped(node, msg):
+            return
         if self._traced:
-            self._tb_append(self.env._now)
+            self._tb_append(now)
             self._cb_append(DELIVER_REF | msg.id << 5)
         self._current = node
-        if msg.reply_to is None:  # Node._receive, inlined (a class overriding it has no cache)
-            handler = node._handlers.get(msg.type)
-            if handler is None:
-                handler = node._inline_handler(msg.type)  # raises the helpful error if none
-            if not msg._frozen:
-                msg = msg._delivery_copy()
-            try:
-                handler(node, msg)
-            except SimulationError:
-                raise
-            except Exception as exc:  # a learner's bug: say where and when
-                raise HandlerError(node._id, "on_" + msg.type, self.env._now, exc) from exc
-        else:
-            node._receive(msg)
+        handler = node._handlers.get(msg.type)  # Node._receive, inlined
+        if handler is None:
+            handler = node._inline_handler(msg.type)  # raises the helpful error if none
+        try:
+            handler(node, msg)
+        except SimulationError:
+            raise
+        except Exception as exc:  # a learner's bug: say where and when
+            raise HandlerError(node._id, "on_" + msg.type, now, exc) from exc
         if self._watching:
             self._check_after_event()
+
+    def _arrive_slow(self, msg: Message, now: float) -> None:
+        """Deliver a reply, or a message whose fields are copied per delivery."""
+        node = self._nodes[msg.dst]
+        if (node._blocked or self._net_faults) and self._held_or_dropped(node, msg):
+            return
+        if self._traced:
+            self._tb_append(now)
+            self._cb_append(DELIVER_REF | msg.id << 5)
+        self._current = node
+        node._receive(msg)
+        if self._watching:
+            self._check_after_event()
+
+    def _held_or_dropped(self, node: Node, msg: Message) -> bool:
+        """Drop a message reaching a crashed node or across a partition, hold it at a paused one."""
+        trace = self.trace
+        if node._crashed:
+            if trace._enabled:
+                trace._ref(self.env._now, DROP_CRASHED, msg.id)
+            return True
+        if not self.network.reachable(msg.src, msg.dst):
+            if trace._enabled:
+                trace._ref(self.env._now, DROP_PARTITION_AT_ARRIVAL, msg.id)
+            return True
+        if node._paused:
+            node._held.append(("message", msg))
+            return True
+        return False
 
     def _fire_timer(self, timer: Timer, generation: int) -> None:
         node = timer.node
