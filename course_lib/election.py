@@ -42,18 +42,6 @@ from .sim.validation import (InvalidArgument, InvalidArgumentType, check_callabl
                              check_ids, check_int, check_number, check_positive, check_type)
 
 
-def _check_node(sim: Simulation, name: str, node_id: Any) -> Any:
-    """Return ``node_id`` if it names a node of ``sim``, else raise naming ``name``."""
-    try:
-        known = not isinstance(node_id, bool) and node_id in sim.nodes
-    except TypeError:  # an unhashable id
-        known = False
-    if not known:
-        raise InvalidArgument(f"{name}={node_id!r} is not a node of this simulation; "
-                              f"nodes are {sim.node_ids}")
-    return node_id
-
-
 def _check_flag(name: str, value: Any) -> None:
     check_type(name, value, bool, what="True or False")
 
@@ -678,7 +666,7 @@ def run_failure_detector(*, threshold: int = 3, latency: Any = 0.2, nodes: int =
     sim.add_node(HeartbeatMonitor, "monitor", ids, threshold)
     sim.add_nodes(Heartbeater, ids, "monitor")
     if crash is not None:
-        _check_node(sim, "crash", crash)
+        sim.check_node("crash", crash)
         sim.nemesis.crash(crash, at=crash_at)
     _run(sim, until, "run_failure_detector")
     return sim

@@ -66,7 +66,7 @@ def schedule_writes(sim: Simulation, writes: Iterable[tuple[float, Any, Any, Any
         if not (isinstance(item, tuple) and len(item) == 4):
             raise InvalidArgument(f"writes[{index}]={item!r} must be a tuple (time, node_id, key, value)")
         time, node_id, key, value = item
-        _check_node(sim, f"writes[{index}]: node_id", node_id)
+        sim.check_node(f"writes[{index}]: node_id", node_id)
         node = sim.node(node_id)
         if not callable(getattr(node, "write", None)):
             raise InvalidArgumentType(f"writes[{index}]: node {node_id!r} has no write(key, value) method")
@@ -76,18 +76,6 @@ def schedule_writes(sim: Simulation, writes: Iterable[tuple[float, Any, Any, Any
         planned.append((time, node, key, value))
     for time, node, key, value in planned:
         sim.at(time, _client_write, node, key, value)
-
-
-def _check_node(sim: Simulation, name: str, node_id: Any) -> Any:
-    """Return ``node_id`` if it names a node of ``sim``, else raise naming ``name``."""
-    try:
-        known = not isinstance(node_id, bool) and node_id in sim.nodes
-    except TypeError:  # an unhashable id
-        known = False
-    if not known:
-        raise InvalidArgument(f"{name}={node_id!r} is not a node of this simulation; "
-                              f"nodes are {sim.node_ids}")
-    return node_id
 
 
 def _client_write(node: Node, key: Any, value: Any) -> None:

@@ -42,3 +42,22 @@ def history(*ops, pending=()) -> History:
     for process, f, key, value in pending:
         h.invoke(process, f, key=key, value=value)
     return h
+
+
+def assert_named_error(call, error, pattern: str, seconds: int = DEADLINE):
+    """Run a matrix row: ``call()`` raises ``error`` matching ``pattern`` within ``seconds``.
+
+    A ValueError row must be the course's one bad-argument error (InvalidArgument), a TypeError
+    row its type variant (InvalidArgumentType); other errors (a HandlerError, say) stand as given.
+    """
+    import pytest
+
+    from course_lib.sim.validation import InvalidArgument, InvalidArgumentType
+
+    with deadline(seconds), pytest.raises(error, match=pattern) as caught:
+        call()
+    if error is ValueError:
+        assert isinstance(caught.value, InvalidArgument), caught.value
+    if error is TypeError:
+        assert isinstance(caught.value, InvalidArgumentType), caught.value
+    return caught.value

@@ -21,10 +21,10 @@ from course_lib import welcome
 from course_lib.checkers import at_most_one_leader, atomic_commit
 from course_lib.checkers import raft as raft_invariants
 from course_lib.history import History
-from course_lib.sim import (EventBudgetExceeded, InvalidArgument, InvalidArgumentType, Node,
+from course_lib.sim import (EventBudgetExceeded, Node,
                             Simulation)
 
-from bad_input_support import DEADLINE, deadline
+from bad_input_support import DEADLINE, assert_named_error, deadline
 
 NAN, INF = math.nan, math.inf
 
@@ -678,12 +678,7 @@ ERRORS = [
 def test_bad_input_is_a_named_error(label, call, error, pattern):
     """A bad argument raises the stated error naming the parameter and its value; a bad value or
     type is the one bad-argument error, InvalidArgument (InvalidArgumentType for a type)."""
-    with deadline(DEADLINE), pytest.raises(error, match=pattern) as caught:
-        call()
-    if error is ValueError:
-        assert isinstance(caught.value, InvalidArgument)
-    if error is TypeError:
-        assert isinstance(caught.value, InvalidArgumentType)
+    assert_named_error(call, error, pattern)
 
 
 def heartbeat_from_a_stranger():

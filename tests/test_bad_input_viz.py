@@ -24,14 +24,14 @@ from course_lib.clocks import run_clocks  # noqa: E402
 from course_lib.election import HeartbeatElection, watch_leaders  # noqa: E402
 from course_lib.history import History  # noqa: E402
 from course_lib.raft import RaftBase, RaftCluster  # noqa: E402
-from course_lib.sim import InvalidArgument, InvalidArgumentType, Node, Simulation  # noqa: E402
+from course_lib.sim import Node, Simulation  # noqa: E402
 from course_lib.viz import plot_history, space_time  # noqa: E402
 from course_lib.viz.clocks import clock_diagram, format_timestamp  # noqa: E402
 from course_lib.viz.leaders import leader_timeline  # noqa: E402
 from course_lib.viz.raft import log_rows, role_spans, role_timeline, term_color  # noqa: E402
 from course_lib.viz.spacetime import shade_partitions  # noqa: E402
 
-from bad_input_support import DEADLINE, deadline
+from bad_input_support import DEADLINE, assert_named_error, deadline
 
 NAN, INF = math.nan, math.inf
 
@@ -202,12 +202,7 @@ ERRORS = [
 def test_bad_input_is_a_named_error(label, call, error, pattern):
     """A bad argument raises the stated error naming the parameter and its value; a bad value or
     type is the one bad-argument error, InvalidArgument (InvalidArgumentType for a type)."""
-    with deadline(DEADLINE), pytest.raises(error, match=pattern) as caught:
-        call()
-    if error is ValueError:
-        assert isinstance(caught.value, InvalidArgument)
-    if error is TypeError:
-        assert isinstance(caught.value, InvalidArgumentType)
+    assert_named_error(call, error, pattern)
 
 
 def recorded_run():

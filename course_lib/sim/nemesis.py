@@ -85,8 +85,8 @@ class Nemesis:
                           at: float | None = None, heal_at: float | None = None) -> None:
         """Cut messages from ``src_group`` to ``dst_group`` (only that way) at ``at``; heal at ``heal_at``."""
         from .network import _ids
-        srcs = [self._sim._check_node("src_group", n) for n in _ids("src_group", src_group)]
-        dsts = [self._sim._check_node("dst_group", n) for n in _ids("dst_group", dst_group)]
+        srcs = [self._sim.check_node("src_group", n) for n in _ids("src_group", src_group)]
+        dsts = [self._sim.check_node("dst_group", n) for n in _ids("dst_group", dst_group)]
         at = self._when("at", at)
         heal_at = self._end("heal_at", heal_at, at)
         handle: list = []
@@ -116,7 +116,7 @@ class Nemesis:
         :meth:`restart` brings it back. With it, the restart ends only this
         crash: a node that another fault also keeps down stays down.
         """
-        self._sim._check_node("node_id", node_id)
+        self._sim.check_node("node_id", node_id)
         at = self._when("at", at)
         restart_at = self._end("restart_at", restart_at, at)
         hold = ("nemesis", self._fault_id()) if restart_at is not None else "manual"
@@ -126,7 +126,7 @@ class Nemesis:
 
     def restart(self, node_id: Any, *, at: float | None = None) -> None:
         """Restart ``node_id`` at ``at`` (default now), ending every crash that keeps it down."""
-        self._sim._check_node("node_id", node_id)
+        self._sim.check_node("node_id", node_id)
         self._plan(self._when("at", at), "restart", node_id, self._sim.restart, node_id)
 
     # -- pauses -------------------------------------------------------------------------------------
@@ -139,7 +139,7 @@ class Nemesis:
         periodic timer that came due several times runs once). Its clock keeps
         running. Overlapping pauses stack: the node resumes when the last ends.
         """
-        self._sim._check_node("node_id", node_id)
+        self._sim.check_node("node_id", node_id)
         at = self._when("at", at)
         check_positive("duration", duration)
         hold = self._fault_id()

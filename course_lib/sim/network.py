@@ -107,8 +107,8 @@ class Network:
                  reorder: float | None = None, reorder_delay: float | None = None,
                  both_ways: bool = False) -> None:
         """Override the fault settings of the link ``src -> dst`` (and back, if ``both_ways``)."""
-        self._sim._check_node("src", src)
-        self._sim._check_node("dst", dst)
+        self._sim.check_node("src", src)
+        self._sim.check_node("dst", dst)
         pairs = [(src, dst), (dst, src)] if both_ways else [(src, dst)]
         for pair in pairs:
             base = self._links.get(pair, self._default)
@@ -117,8 +117,8 @@ class Network:
 
     def clear_link(self, src: Any, dst: Any, both_ways: bool = False) -> None:
         """Remove the overrides of ``src -> dst`` (and back, if ``both_ways``)."""
-        self._sim._check_node("src", src)
-        self._sim._check_node("dst", dst)
+        self._sim.check_node("src", src)
+        self._sim.check_node("dst", dst)
         self._links.pop((src, dst), None)
         if both_ways:
             self._links.pop((dst, src), None)
@@ -164,8 +164,8 @@ class Network:
 
     def partition_one_way(self, src_group: Iterable[Any], dst_group: Iterable[Any]) -> int:
         """Drop every message from a node of ``src_group`` to a node of ``dst_group`` (not back); return a handle."""
-        srcs = [self._sim._check_node("src_group", n) for n in _ids("src_group", src_group)]
-        dsts = [self._sim._check_node("dst_group", n) for n in _ids("dst_group", dst_group)]
+        srcs = [self._sim.check_node("src_group", n) for n in _ids("src_group", src_group)]
+        dsts = [self._sim.check_node("dst_group", n) for n in _ids("dst_group", dst_group)]
         self._next_handle += 1
         handle = self._next_handle
         self._cuts[handle] = frozenset((s, d) for s in srcs for d in dsts if s != d)
@@ -304,7 +304,7 @@ def check_groups(sim: "Simulation", groups: Any) -> list[list[Any]]:
                 f"list of groups, e.g. [{groups!r}] to isolate those nodes together")
         members = list(group)
         for node in members:
-            sim._check_node(f"groups[{index}]", node)
+            sim.check_node(f"groups[{index}]", node)
             if node in seen:
                 raise InvalidArgument(f"groups={groups!r} names node {node!r} in more than one group")
             seen[node] = index

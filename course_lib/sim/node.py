@@ -344,9 +344,9 @@ class Node:
         try:
             receiver = sim._nodes[dst]
         except (KeyError, TypeError):  # unknown, or unhashable (a list of peers): say so plainly
-            sim._check_node("dst", dst)
+            sim.check_node("dst", dst)
         if dst is True or dst is False:  # True == 1: never deliver to node 1 by mistake
-            sim._check_node("dst", dst)
+            sim.check_node("dst", dst)
         sim._sent += 1
         msg_id = sim._sent
         if msg_id > sim._max_events:  # the event budget counts sends: every delivery follows one

@@ -236,12 +236,20 @@ class Simulation:
         Raises:
             InvalidArgument: there is no such node.
         """
-        return self._nodes[self._check_node("node_id", node_id)]
+        return self._nodes[self.check_node("node_id", node_id)]
 
     def __getitem__(self, node_id: Any) -> Node:
         return self.node(node_id)
 
-    def _check_node(self, name: str, node_id: Any) -> Any:
+    def check_node(self, name: str, node_id: Any) -> Any:
+        """Return ``node_id`` if it names a node of this simulation, else raise naming ``name``.
+
+        For harnesses that take node ids from a learner: the error shows the parameter, the
+        value and the nodes there are.
+
+        Raises:
+            InvalidArgument: ``node_id`` is not a node of this simulation.
+        """
         try:
             known = node_id in self._nodes and not isinstance(node_id, bool)
         except TypeError:
@@ -258,7 +266,7 @@ class Simulation:
         Only :meth:`restart` brings it back (a nemesis fault's scheduled restart
         does not). Crashing a node that is down already does nothing more.
         """
-        self._crash(self._check_node("node_id", node_id), "manual")
+        self._crash(self.check_node("node_id", node_id), "manual")
 
     def restart(self, node_id: Any) -> None:
         """Restart node ``node_id`` now, ending every crash fault that keeps it down.
@@ -267,7 +275,7 @@ class Simulation:
         runs as an event of its own (so, called from a handler, the handler
         finishes first). Restarting a node that is up does nothing.
         """
-        self._check_node("node_id", node_id)
+        self.check_node("node_id", node_id)
         self._holds.pop(node_id, None)
         self._bring_up(node_id)
 
