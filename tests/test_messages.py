@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from course_lib.sim import Message, Node, Simulation
+from course_lib.sim import HandlerError, Message, Node, Simulation
 
 
 class Keeper(Node):
@@ -62,12 +62,30 @@ def test_setattr_error_names_the_attribute_and_the_type():
 
 
 def test_missing_field_attribute_error_names_field_and_lists_fields():
-    """Reading a missing field as an attribute names it and lists the fields there are."""
+    """Reading a missing field names it; in a handler, the HandlerError also lists the fields there are.
+
+    Message has no ``__getattr__`` (it would slow every attribute read): outside a handler
+    the error is Python's own, whose traceback suggests the field meant ("Did you mean").
+    """
     m = Message("put", value=1, key="x")
     with pytest.raises(AttributeError) as info:
         _ = m.vaule
-    assert "'vaule'" in str(info.value) and "['key', 'value']" in str(info.value)
-    assert "'put'" in str(info.value)
+    assert "'vaule'" in str(info.value)
+
+    class Reader(Node):
+        def on_start(self):
+            if self.id == "a":
+                self.send("b", "put", value=1, key="x")
+
+        def on_put(self, msg):
+            return msg.vaule
+
+    sim = Simulation(seed=1)
+    sim.add_nodes(Reader, ["a", "b"])
+    with pytest.raises(HandlerError) as err:
+        sim.run()
+    text = str(err.value)
+    assert "'vaule'" in text and "['key', 'value']" in text and "'put'" in text, text
 
 
 def test_missing_field_subscript_error_names_field_and_lists_fields():

@@ -21,8 +21,10 @@ class HandlerError(SimulationError):
         self.where = where
         self.time = time
         self.error = error
+        from .messages import missing_field  # messages import nothing from here; keep it that way
+        detail = missing_field(error) or error
         super().__init__(
-            f"node {node!r} raised {type(error).__name__}: {error} "
+            f"node {node!r} raised {type(error).__name__}: {detail} "
             f"(in {where}, at simulated time {time:g})"
         )
 

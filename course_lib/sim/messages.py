@@ -103,14 +103,10 @@ class Message:
         """The named fields, as a read-only mapping (without type, src, dst, id)."""
         return MappingProxyType({k: v for k, v in self.__dict__.items() if k not in _ENVELOPE_SET})
 
-    def __getattr__(self, name: str) -> Any:
-        # Only called when normal lookup fails: the field does not exist.
-        if name.startswith("__"):
-            raise AttributeError(name)
-        raise AttributeError(
-            f"message {self.__dict__.get('type')!r} has no field {name!r}; "
-            f"its fields are {sorted(self.fields)}"
-        )
+    # No __getattr__: defining one would slow every attribute read of every message
+    # (CPython then skips its fast path). A missing field raises Python's own
+    # AttributeError (with its "Did you mean" hint); a handler that reads one gets the
+    # message's fields listed in its HandlerError (see missing_field).
 
     def __getitem__(self, name: str) -> Any:
         if isinstance(name, str) and name not in _ENVELOPE_SET:
@@ -223,6 +219,23 @@ class SlowMessage(Message):
     The simulator's own: the run loop tells plain messages from these by their class, so
     the common delivery checks nothing more. To a handler it is a :class:`Message` like any.
     """
+
+
+def missing_field(error: BaseException) -> str | None:
+    """Say which field a handler asked a message for and which it has, or None if not that.
+
+    Example:
+        >>> try:
+        ...     Message("vote", term=2).trem
+        ... except AttributeError as exc:
+        ...     print(missing_field(exc))
+        message 'vote' has no field 'trem'; its fields are ['term']
+    """
+    msg = getattr(error, "obj", None)
+    if not isinstance(error, AttributeError) or not isinstance(msg, Message) or not error.name:
+        return None
+    return (f"message {msg.__dict__.get('type')!r} has no field {error.name!r}; "
+            f"its fields are {sorted(msg.fields)}")
 
 
 def _rebuild(state: dict) -> Message:

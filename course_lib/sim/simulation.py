@@ -430,7 +430,8 @@ class Simulation:
             check_number("until", until, low=env.now, low_open=True,
                          what=f"a finite time after now ({env.now:g})")
         queue = self._queue
-        arrive, arrive_slow = self._arrive, self._arrive_slow
+        arrive_slow, nodes = self._arrive_slow, self._nodes
+        traced, tb_append, cb_append = self._traced, self._tb_append, self._cb_append
         # A sentinel marks the end: popped before anything else due at `until` (SimPy's rule:
         # events at exactly `until` run in the next run), so the loop needs no bound check.
         sentinel = (math.inf if until is None else until, -1, next(self._eid), _STOP)
@@ -443,9 +444,26 @@ class Simulation:
             while True:
                 now, _, _, item = heappop(queue)
                 cls = item.__class__
-                if cls is Message:
-                    env._now = now
-                    arrive(item, now)
+                if cls is Message:  # a plain message arrives: the hot path of every run, inlined
+                    env._now = now      # (see benchmarks/bench_delivery.py); others take _arrive_slow
+                    node = nodes[item.dst]
+                    if (node._blocked or self._net_faults) and self._held_or_dropped(node, item):
+                        continue
+                    if traced:
+                        tb_append(now)
+                        cb_append(DELIVER_REF | item.id << 5)
+                    self._current = node
+                    handler = node._handlers.get(item.type)  # Node._receive, inlined
+                    if handler is None:
+                        handler = node._inline_handler(item.type)  # raises the helpful error if none
+                    try:
+                        handler(node, item)
+                    except SimulationError:
+                        raise
+                    except Exception as exc:  # a learner's bug: say where and when
+                        raise HandlerError(node._id, "on_" + item.type, now, exc) from exc
+                    if self._watching:
+                        self._check_after_event()
                 elif cls is tuple:
                     env._now = now
                     item[0](*item[1])
@@ -560,28 +578,6 @@ class Simulation:
             f"budget with Simulation(..., max_events=N)")
 
     # -- framework callbacks -------------------------------------------------------------------------
-    def _arrive(self, msg: Message, now: float) -> None:
-        # The hot path of every run: a plain message (no reply, nothing to copy); keep it flat
-        # (see benchmarks/bench_delivery.py). Other messages take _arrive_slow.
-        node = self._nodes[msg.dst]
-        if (node._blocked or self._net_faults) and self._held_or_dropped(node, msg):
-            return
-        if self._traced:
-            self._tb_append(now)
-            self._cb_append(DELIVER_REF | msg.id << 5)
-        self._current = node
-        handler = node._handlers.get(msg.type)  # Node._receive, inlined
-        if handler is None:
-            handler = node._inline_handler(msg.type)  # raises the helpful error if none
-        try:
-            handler(node, msg)
-        except SimulationError:
-            raise
-        except Exception as exc:  # a learner's bug: say where and when
-            raise HandlerError(node._id, "on_" + msg.type, now, exc) from exc
-        if self._watching:
-            self._check_after_event()
-
     def _arrive_slow(self, msg: Message, now: float) -> None:
         """Deliver a reply, or a message whose fields are copied per delivery."""
         node = self._nodes[msg.dst]
