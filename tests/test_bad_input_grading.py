@@ -138,6 +138,9 @@ BEHAVIOURS = [
     ("the learner's bad argument is the learner's error",
      lambda: _caught(lambda: run_once(learner_raises_a_bad_argument, seed=1)),
      lambda exc: isinstance(exc, ScenarioReport) and "your code raised InvalidArgument: timeout=0" in str(exc)),
+    ("a replay line imports from the package that re-exports the scenario",
+     lambda: replay_line(check_scenario, (), {"seeds": [1]}),
+     lambda line: line == "from course_lib.grading import check_scenario; check_scenario(seeds=[1])"),
     ("scoring main without notebooks prints its usage", lambda: main([]), lambda code: code == 2),
 ]
 

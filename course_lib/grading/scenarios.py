@@ -19,6 +19,7 @@ the handler and the simulated time.
 from __future__ import annotations
 
 import itertools
+import sys
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from ..sim import Simulation
@@ -63,11 +64,29 @@ def replay_line(scenario: Callable, args: Sequence[Any], kwargs: Mapping[str, An
         raise InvalidArgumentType(f"kwargs={kwargs!r} must be a dict of keyword arguments")
     parts = [_name(a) if isinstance(a, type) or callable(a) else repr(a) for a in args]
     parts += [f"{k}={v!r}" for k, v in kwargs.items()]
-    module = getattr(scenario, "__module__", None)
+    module = _home(scenario)
     call = f"{_name(scenario)}({', '.join(parts)})"
     if module and module not in ("__main__", "builtins"):
         return f"from {module} import {_name(scenario)}; {call}"
     return call
+
+
+def _home(obj: Any) -> str | None:
+    """Return the shortest module path a learner imports ``obj`` from.
+
+    A chapter package re-exports its scenarios (``course_lib.topics.raft`` holds
+    ``reelection``, defined in ``course_lib.topics.raft.scenarios.election``), so the
+    replay line says what the exercise's setup cell says.
+    """
+    module = getattr(obj, "__module__", None)
+    if not isinstance(module, str):
+        return None
+    parts = module.split(".")
+    for depth in range(1, len(parts)):
+        parent = sys.modules.get(".".join(parts[:depth]))
+        if parent is not None and getattr(parent, _name(obj), None) is obj:
+            return parent.__name__
+    return module
 
 
 def run_once(scenario: Callable, *args: Any, **kwargs: Any) -> Any:
