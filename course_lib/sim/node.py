@@ -73,7 +73,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # Attributes the framework owns; they survive a restart and are not the learner's.
 _FRAMEWORK_ATTRS = (
-    "_sim", "_id", "_tnode", "_tpeer", "_rng", "_net_rng", "_clock", "_storage", "_crashed", "_incarnation",
+    "_sim", "_id", "_tnode", "_rng", "_net_rng", "_clock", "_storage", "_crashed", "_incarnation",
     "_pending", "_init_args", "_init_kwargs", "_timers", "_paused", "_held", "_held_timers",
     "_blocked",
 )
@@ -232,7 +232,9 @@ class Node:
         node._sim = sim
         node._id = node_id
         tix = sim.trace._node_ix(node_id)
-        node._tnode, node._tpeer = tix << 5, tix << 25  # this node's place in a trace row
+        node._tnode = tix << 5  # this node's place in a trace row, as sender
+        sim._peer_code[node_id] = tix << 25  # and as receiver: read at each send, so kept in one
+        # small dict rather than on the receiver (one cache miss less per send with 1000 nodes)
         node._rng = sim.rng_for(rng_name("node", node_id))
         node._net_rng = sim.rng_for(rng_name("net", node_id))
         node._clock = PhysicalClock(lambda: sim.env.now, offset=clock_offset, drift=clock_drift)
@@ -342,7 +344,7 @@ class Node:
         if self._crashed:
             raise NodeCrashedError(f"node {self._id!r} is crashed and cannot send")
         try:
-            receiver = sim._nodes[dst]
+            peer = sim._peer_code[dst]  # every node has one: this also checks dst
         except (KeyError, TypeError):  # unknown, or unhashable (a list of peers): say so plainly
             sim.check_node("dst", dst)
         if dst is True or dst is False:  # True == 1: never deliver to node 1 by mistake
@@ -383,8 +385,8 @@ class Node:
         now = sim.env._now
         if traced:
             sim._tb_append(now)
-            sim._cb_append(SEND_SEQ | self._tnode | receiver._tpeer | name)
-            if not msg_id & 4095:  # every delivery follows a send: pack the times now and then
+            sim._cb_append(SEND_SEQ | self._tnode | peer | name)
+            if not msg_id & 255:  # pack the times often: their floats are then reused while hot
                 sim.trace._flush()
         delay = sim._fast_delay
         if delay is not None and not sim._net_faults:  # a plain network: no loss, no fault

@@ -160,6 +160,7 @@ class Simulation:
         self._fast_delay: float | None = None  # the network's delay when every link is plain
         self._sent = 0  # messages sent: the last message id
         self._traced = self.trace.enabled
+        self._peer_code: dict[Any, int] = {}  # node id -> its place in a trace row as receiver
         self._tb_append = self.trace._tbuf.append
         self._cb_append = self.trace._code.append
         self._name_code = self.trace._name_code

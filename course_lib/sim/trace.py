@@ -64,7 +64,7 @@ _MASK20 = (1 << 20) - 1
 _MAX_IDS = 1 << 20
 _MAX_NAMES = 1 << 18
 #: Rows kept as Python numbers before being packed into the columns.
-FLUSH_ROWS = 4096
+FLUSH_ROWS = 512
 
 _ATOMIC = (int, float, complex, str, bool, bytes, type(None))
 
