@@ -17,7 +17,7 @@ import pytest
 
 from course_lib import clocks, clocksync, commit, consistency, election, paxos, raft
 from course_lib.checkers import happens_before as causality
-from course_lib import welcome
+from course_lib.topics import welcome
 from course_lib.checkers import at_most_one_leader, atomic_commit
 from course_lib.checkers import raft as raft_invariants
 from course_lib.history import History

@@ -1,11 +1,11 @@
-"""Tests of course_lib.welcome: the naive replica of chapter 00 and its workload helpers."""
+"""Tests of course_lib.topics.welcome: the naive replica of chapter 00 and its workload helpers."""
 
 from __future__ import annotations
 
 import pytest
 
 from course_lib.sim import Node, Simulation
-from course_lib.welcome import (NaiveReplica, divergent_keys, random_writes, replica_states,
+from course_lib.topics.welcome import (NaiveReplica, divergent_keys, random_writes, replica_states,
                                 schedule_writes)
 
 IDS = ["n1", "n2", "n3"]
