@@ -2,7 +2,7 @@
 
 The clock is the exercise's reference ``VectorClock``, read from
 ``solutions/02_clocks/02_clocks.ipynb`` (the answer lives only there). The run
-uses ``course_lib.clocks``: 50 nodes on a complete topology, 200 sends and 50
+uses ``course_lib.topics.clocks``: 50 nodes on a complete topology, 200 sends and 50
 local events each. Reported, best of a few repeats:
 
 * the simulation alone (nodes, network, trace, the clock), the baseline;
@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 
 from course_lib.checkers.happens_before import HappensBefore  # noqa: E402
-from course_lib.clocks import check_vectors, run_clocks  # noqa: E402
+from course_lib.topics.clocks import check_vectors, run_clocks  # noqa: E402
 
 NODES, SENDS, LOCAL = 50, 200, 50
 REPEATS = 3

@@ -15,9 +15,9 @@ import random
 
 import pytest
 
-from course_lib import clocks, clocksync, commit, consistency, election, paxos, raft
+from course_lib import commit, consistency, election, paxos, raft
 from course_lib.checkers import happens_before as causality
-from course_lib.topics import welcome
+from course_lib.topics import clocks, welcome
 from course_lib.checkers import at_most_one_leader, atomic_commit
 from course_lib.checkers import raft as raft_invariants
 from course_lib.history import History
@@ -125,7 +125,7 @@ def oracle() -> causality.HappensBefore:
 
 
 def sync(**kwargs):
-    return clocksync.synchronise(seed=0, rounds=2, **kwargs)
+    return clocks.synchronise(seed=0, rounds=2, **kwargs)
 
 
 def naive_2pc():
@@ -430,11 +430,11 @@ ERRORS = [
     ("synchronise interval 0", lambda: sync(interval=0), ValueError, r"interval=0"),
     ("synchronise unknown method", lambda: sync(method="NTP"), ValueError, r"method='NTP'"),
     ("synchronise correct a str", lambda: sync(correct="yes"), TypeError, r"correct='yes'"),
-    ("synchronise a billion rounds", lambda: clocksync.synchronise(rounds=10**9), ValueError,
+    ("synchronise a billion rounds", lambda: clocks.synchronise(rounds=10**9), ValueError,
      r"rounds=1000000000 takes about .* events, more than max_events=2000000; pass a larger max_events"),
-    ("TimeServer processing negative", lambda: add(clocksync.TimeServer, -1), ValueError,
+    ("TimeServer processing negative", lambda: add(clocks.TimeServer, -1), ValueError,
      r"processing=-1"),
-    ("SyncClient unknown method", lambda: add(clocksync.SyncClient, "s", "ptp", 1, 1.0, False),
+    ("SyncClient unknown method", lambda: add(clocks.SyncClient, "s", "ptp", 1, 1.0, False),
      ValueError, r"method='ptp'"),
     # causality
     ("HappensBefore source an int", lambda: causality.HappensBefore(42), TypeError, r"source=42"),
@@ -708,7 +708,7 @@ BEHAVIOURS = [
      lambda sim: sorted(commit.transaction_outcomes(sim)) == ["t1", "t2", "t3"]),
     ("windows of an empty history", lambda: consistency.windows(History(), 10),
      lambda rows: len(rows) == 1 and rows[0].ops == 0 and math.isnan(rows[0].availability)),
-    ("one synchronisation round", lambda: clocksync.synchronise(seed=0, rounds=1),
+    ("one synchronisation round", lambda: clocks.synchronise(seed=0, rounds=1),
      lambda result: len(result.rounds) == 1),
 ]
 

@@ -1,4 +1,4 @@
-"""Tests of course_lib.clocks: the seeds' naive clocks, LWW under skew, and the clock harness and scenarios.
+"""Tests of course_lib.topics.clocks: the seeds' naive clocks, LWW under skew, and the clock harness and scenarios.
 
 Correct clocks come from the exercise's reference solution (solutions/02_clocks), so the answer
 exists in one place only; broken clocks are written here.
@@ -11,9 +11,9 @@ import sys
 
 import pytest
 
-from course_lib.clocks import (NaiveVectorClock, TOPOLOGIES, ClockRun, LWWResolver, Versioned,
-                               check_vectors, hlc_scenario, lamport_scenario, lww_scenario,
-                               make_topology, run_clocks, vector_scenario)
+from course_lib.topics.clocks import (NaiveVectorClock, TOPOLOGIES, ClockRun, LWWResolver, Versioned,
+                                      check_vectors, hlc_scenario, lamport_scenario, lww_scenario,
+                                      make_topology, run_clocks, vector_scenario)
 from course_lib.grading import ScenarioFailed, check_scenario
 
 SOLUTION = pathlib.Path(__file__).resolve().parent.parent / "solutions/02_clocks/02_clocks.ipynb"

@@ -1,10 +1,10 @@
-"""Tests of course_lib.clocksync: Cristian's algorithm and NTP over the simulated network."""
+"""Tests of course_lib.topics.clocks.sync: Cristian's algorithm and NTP over the simulated network."""
 
 from __future__ import annotations
 
 import pytest
 
-from course_lib.clocksync import synchronise
+from course_lib.topics.clocks import synchronise
 
 
 @pytest.mark.parametrize("method", ["cristian", "ntp"])

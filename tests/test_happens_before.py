@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from course_lib.checkers.happens_before import HappensBefore
-from course_lib.clocks import run_clocks
+from course_lib.topics.clocks import run_clocks
 from course_lib.sim import Node, Simulation, Trace
 
 

@@ -1,4 +1,4 @@
-"""Tests of course_lib.viz.clocks and the labels/highlight options of space_time."""
+"""Tests of course_lib.topics.clocks.pictures (clock_diagram) and the labels/highlight options of space_time."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.text import Annotation  # noqa: E402
 
-from course_lib.clocks import run_clocks  # noqa: E402
-from course_lib.viz.clocks import clock_diagram, format_timestamp  # noqa: E402
+from course_lib.topics.clocks import clock_diagram, format_timestamp, run_clocks  # noqa: E402
 from course_lib.viz.spacetime import space_time  # noqa: E402
 
 

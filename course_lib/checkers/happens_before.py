@@ -19,7 +19,7 @@ Which rows are *events*? Every ``send``, ``deliver`` and ``custom`` row of the
 trace carries causality (program order on its node, send → each delivery of
 the same message, so a duplicated message is received twice). ``select``
 chooses which of them are counted and can be asked about; unselected rows
-still pass causality on. The clock harness (:mod:`course_lib.clocks`) selects
+still pass causality on. The clock harness (:mod:`course_lib.topics.clocks`) selects
 its ``"clock"`` custom rows, one per local event, send and receive.
 
 Example:
@@ -59,7 +59,7 @@ class HappensBefore:
 
     Args:
         source: a :class:`~course_lib.sim.Simulation`, its :class:`~course_lib.sim.Trace`,
-            or any object with a ``.trace`` (such as a :class:`~course_lib.clocks.ClockRun`).
+            or any object with a ``.trace`` (such as a :class:`~course_lib.topics.clocks.ClockRun`).
         select: which rows are events: ``None`` for every send, delivery and
             custom row; a str for the custom rows of that name
             (``node.record(name, ...)``); or a predicate ``select(event) -> bool``.

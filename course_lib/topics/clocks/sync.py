@@ -26,9 +26,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .sim import Node, Simulation, Uniform
-from .sim.validation import (InvalidArgument, check_choice, check_int, check_non_negative,
-                             check_number, check_positive, check_type)
+from ...sim import Node, Simulation, Uniform
+from ...sim.validation import (InvalidArgument, check_choice, check_int, check_non_negative,
+                               check_number, check_positive, check_type)
 
 METHODS = ("cristian", "ntp")
 

@@ -1,12 +1,12 @@
 """Space-time diagrams with clocks: each event's timestamp written beside it, concurrent events ringed.
 
-Draws on top of :func:`course_lib.viz.spacetime.space_time`. Timestamps are
+Draws on top of :func:`course_lib.viz.space_time`. Timestamps are
 either the ideal ones the happens-before oracle computes offline from the trace
 (``"lamport"``, ``"vector"``) or any mapping from trace index to timestamp, such
 as the ones a learner's clock produced (``run.timestamps("vector")``).
 
 Example:
-    >>> from course_lib.clocks import run_clocks
+    >>> from course_lib.topics.clocks import run_clocks
     >>> run = run_clocks(None, seed=3, nodes=3, sends=2, local_events=1)
     >>> ax = clock_diagram(run, "vector", concurrent=run.oracle.events[0])
     >>> ax.get_xlabel()
@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Sequence
 
-from ..checkers.happens_before import HappensBefore
-from ..sim.validation import InvalidArgument, InvalidArgumentType
-from .spacetime import space_time
+from ...checkers.happens_before import HappensBefore
+from ...sim.validation import InvalidArgument, InvalidArgumentType
+from ...viz import space_time
 
 
 def format_timestamp(ts: Any, nodes: Sequence[Any] | None = None) -> str:
@@ -45,7 +45,7 @@ def clock_diagram(source: Any, timestamps: str | Mapping[int, Any] | None = "vec
     """Draw a run's space-time diagram with timestamps and concurrent pairs; return the ``Axes``.
 
     Args:
-        source: a :class:`~course_lib.clocks.ClockRun`, a Simulation or a Trace.
+        source: a :class:`~course_lib.topics.clocks.ClockRun`, a Simulation or a Trace.
         timestamps: ``"lamport"`` or ``"vector"`` for the oracle's ideal ones, a
             mapping ``{trace index: timestamp}``, or None for no labels.
         oracle: the happens-before oracle to use (default: the run's own, or one

@@ -1,0 +1,264 @@
+"""Chapter 02's graded scenarios: Lamport, vector and hybrid logical clocks against the oracle.
+
+Each drives the learner's clock class on every node of a :func:`~.harness.run_clocks`
+run and checks its timestamps against the happens-before oracle; a failure names
+the two events (or the one event) at fault.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Mapping, Sequence
+
+from ...sim.errors import ScenarioFailed
+from ...sim.validation import InvalidArgumentType, check_callable, check_choice, check_int, check_type
+from .harness import ClockRun, run_clocks
+
+
+def _scenario_failed(message: str, run: ClockRun) -> Exception:
+    return ScenarioFailed(message, run.sim)
+
+
+def _stamps(run: ClockRun) -> dict[int, Any]:
+    return run.timestamps("clock")
+
+
+#: What a scenario's ``**options`` may set: run_clocks' workload and faults (the scenario sets the rest).
+_RUN_OPTIONS = ("nodes", "sends", "local_events", "topology", "latency", "duplicate", "reorder",
+                "max_offset", "max_drift", "jumps", "jump_size", "think", "max_events")
+
+
+def _check_scenario_args(cls: Any, options: Mapping[str, Any], **flags: Any) -> None:
+    """Check a scenario's clock class, its bool flags and that ``options`` are run_clocks options."""
+    check_callable("cls", cls, "cls(node_id)")
+    for name, value in flags.items():
+        check_type(name, value, bool, what="True or False")
+    for name, value in options.items():
+        if name not in _RUN_OPTIONS:
+            raise InvalidArgumentType(f"{name}={value!r} is not an option of the scenario; options "
+                                      f"(passed to run_clocks) are {', '.join(_RUN_OPTIONS)}")
+
+
+def lamport_scenario(cls: type, seed: Any, *, exact: bool = False, **options: Any) -> ClockRun:
+    """Drive ``cls(node_id)`` as each node's Lamport clock; check the clock condition.
+
+    Checks that a → b implies C(a) < C(b) for every pair of events (exactly:
+    along program order and each event's causal frontier), that timestamps are
+    ints, and with ``exact`` that C(e) is the lecture's counting rule (tick by 1
+    at every event, receive = max then tick), i.e. the longest causal chain
+    ending at e. ``options`` go to :func:`run_clocks`.
+
+    Raises:
+        ScenarioFailed: naming the two events that break the property.
+        InvalidArgument: a bad argument or option (named in the message).
+    """
+    _check_scenario_args(cls, options, exact=exact)
+    run = run_clocks(lambda node: cls(node.id), seed, **options)
+    stamps = _stamps(run)
+    for index, ts in stamps.items():
+        if isinstance(ts, bool) or not isinstance(ts, int):
+            raise _scenario_failed(
+                f"a Lamport timestamp must be an int, but {run.describe(index)} got {ts!r} "
+                f"({type(ts).__name__})", run)
+    oracle = run.oracle
+    bad = oracle.find_violation(stamps.__getitem__)
+    if bad is not None:
+        a, b = bad
+        raise _scenario_failed(
+            f"clock condition broken: {run.describe(a, 'clock')} happened before "
+            f"{run.describe(b, 'clock')}, but {stamps[a]!r} is not < {stamps[b]!r}", run)
+    if exact:
+        for e in oracle.events:
+            if stamps[e] != oracle.lamport(e):
+                raise _scenario_failed(
+                    f"{run.describe(e, 'clock')} should have Lamport time {oracle.lamport(e)} "
+                    f"(tick by 1 at every event; receive = max(own, message) + 1)", run)
+    return run
+
+
+def _vector_tuple(ts: Any, nodes: Sequence[Any], where: str) -> tuple:
+    if not isinstance(ts, Mapping):
+        raise TypeError(f"{where}: a vector timestamp must be a dict {{node id: count}}, "
+                        f"got {ts!r} ({type(ts).__name__})")
+    unknown = [k for k in ts if k not in nodes]
+    if unknown:
+        raise TypeError(f"{where}: vector {ts!r} has entries for unknown nodes {unknown} "
+                        f"(nodes are {list(nodes)})")
+    return tuple(ts.get(n, 0) for n in nodes)
+
+
+def _strictly_less(a: tuple, b: tuple) -> bool:
+    return a != b and all(x <= y for x, y in zip(a, b))
+
+
+def vector_scenario(cls: type, seed: Any, *, check: str = "causality", pairs: int = 400,
+                    all_pairs_up_to: int = 250, **options: Any) -> ClockRun:
+    """Drive ``cls(node_id)`` as each node's vector clock and check it against the oracle.
+
+    Args:
+        check: ``"causality"``: a → b if and only if V(a) < V(b) (every entry
+            <=, one <), so V(a), V(b) incomparable exactly for concurrent events;
+            all pairs of a run with at most ``all_pairs_up_to`` events, else
+            ``pairs`` seeded random pairs plus each event's causal frontier.
+            ``"compare"``: ``cls.compare(V(a), V(b))`` answers ``"before"``,
+            ``"after"``, ``"equal"`` or ``"concurrent"`` as the oracle does, on
+            ``pairs`` seeded pairs and every event with itself.
+            ``"exact"``: V(e)[n] is the number of events of node n that
+            happened before or equal e, the lecture's rule (tick at every event;
+            receive = merge, then tick).
+        options: passed to :func:`run_clocks`.
+
+    Raises:
+        ScenarioFailed: naming the two events (or the one event) at fault.
+        InvalidArgument: a bad argument or option (named in the message).
+    """
+    _check_vector_args(cls, check, pairs, all_pairs_up_to)
+    _check_scenario_args(cls, options)
+    run = run_clocks(lambda node: cls(node.id), seed, **options)
+    check_vectors(run, cls, check=check, pairs=pairs, all_pairs_up_to=all_pairs_up_to)
+    return run
+
+
+VECTOR_CHECKS = ("causality", "compare", "exact")
+
+
+def _check_vector_args(cls: Any, check: Any, pairs: Any, all_pairs_up_to: Any) -> None:
+    check_choice("check", check, VECTOR_CHECKS)
+    check_int("pairs", pairs, low=1)
+    check_int("all_pairs_up_to", all_pairs_up_to, low=0)
+    if check == "compare" and not callable(getattr(cls, "compare", None)):
+        raise InvalidArgumentType(f"cls={cls!r} has no compare(a, b) method, which check='compare' calls")
+
+
+def check_vectors(run: ClockRun, cls: type, *, check: str = "causality", pairs: int = 400,
+                  all_pairs_up_to: int = 250, clock: str = "clock") -> None:
+    """Check the vector timestamps of a finished run (see :func:`vector_scenario` for ``check``).
+
+    Large runs are checked on ``pairs`` seeded random pairs plus the causal
+    frontier of about ``pairs / nodes`` sampled events, so the cost stays linear.
+
+    Raises:
+        ScenarioFailed: naming the two events (or the one event) at fault.
+        InvalidArgument: a bad argument (named in the message).
+    """
+    check_type("run", run, ClockRun, what="a ClockRun (from run_clocks)")
+    _check_vector_args(cls, check, pairs, all_pairs_up_to)
+    oracle = run.oracle
+    nodes = oracle.nodes
+    raw = run.timestamps(clock)
+    try:
+        vec = {e: _vector_tuple(ts, nodes, run.describe(e)) for e, ts in raw.items()}
+    except TypeError as exc:
+        raise _scenario_failed(str(exc), run) from None
+    rng = run.sim.rng_for("vector-check")
+    events = oracle.events
+    if check == "exact":
+        for e in events:
+            if vec[e] != oracle.vector(e):
+                raise _scenario_failed(
+                    f"{run.describe(e, clock)} should be {oracle.vector_dict(e)} (per node, the number "
+                    f"of its events that happened before or equal this one)", run)
+        return
+    if check == "compare":
+        chosen = oracle.sample_pairs(pairs, rng) + [(e, e) for e in events[:: max(1, len(events) // 50)]]
+        for a, b in chosen:
+            want = oracle.relation(a, b)
+            got = cls.compare(raw[a], raw[b])
+            if got != want:
+                raise _scenario_failed(
+                    f"compare({raw[a]!r}, {raw[b]!r}) returned {got!r}, but {run.describe(a)} and "
+                    f"{run.describe(b)} are {want!r}"
+                    + (" (the same event)" if a == b else ""), run)
+        return
+    if len(events) <= all_pairs_up_to:
+        chosen = [(a, b) for a in events for b in events if a != b]
+    else:
+        chosen = [(a, b) for a, b in oracle.sample_pairs(pairs, rng) if a != b]
+        some = rng.sample(events, min(len(events), max(1, pairs // max(1, len(nodes)))))
+        chosen += [(a, b) for b in some for a in oracle.frontier(b)]
+    for a, b in chosen:
+        hb = oracle.happened_before(a, b)
+        less = _strictly_less(vec[a], vec[b])
+        if hb != less:
+            fact = ("happened before" if hb else
+                    "is concurrent with" if oracle.concurrent(a, b) else "happened after")
+            clock_says = "V(a) < V(b)" if less else "not V(a) < V(b)"
+            raise _scenario_failed(
+                f"a = {run.describe(a, clock)} {fact} b = {run.describe(b, clock)}, "
+                f"but the vectors say {clock_says}", run)
+
+
+def _hlc_pair(ts: Any, where: str) -> tuple[float, int]:
+    if (not isinstance(ts, tuple) or len(ts) != 2 or isinstance(ts[1], bool)
+            or not isinstance(ts[1], int) or not isinstance(ts[0], (int, float))):
+        raise TypeError(f"{where}: a hybrid timestamp must be a tuple (l, c) of a number and an int, "
+                        f"got {ts!r}")
+    return ts
+
+
+HLC_CHECKS = ("causality", "physical", "bounded")
+
+
+def hlc_scenario(cls: type, seed: Any, *, check: str = "causality", **options: Any) -> ClockRun:
+    """Drive ``cls(node_id, physical)`` as each node's hybrid logical clock and check it.
+
+    ``physical`` is the node's own physical clock (``node.clock.now``), which is
+    offset, drifts and may jump.
+
+    Args:
+        check: ``"causality"``: a → b implies (l, c)(a) < (l, c)(b).
+            ``"physical"``: pt(e) <= l(e) <= the highest physical clock reading
+            anywhere so far, so l - pt never exceeds the clocks' skew.
+            ``"bounded"``: c(e) is at most the number of events f → e with
+            l(f) = l(e) (Kulkarni et al. 2014, theorem 3), so c stays small.
+        options: passed to :func:`run_clocks`.
+
+    Raises:
+        ScenarioFailed: naming the event(s) at fault.
+        InvalidArgument: a bad argument or option (named in the message).
+    """
+    check_choice("check", check, HLC_CHECKS)
+    _check_scenario_args(cls, options)
+    run = run_clocks(lambda node: cls(node.id, node.clock.now), seed, track_horizon=True, **options)
+    raw = _stamps(run)
+    try:
+        stamps = {e: _hlc_pair(ts, run.describe(e)) for e, ts in raw.items()}
+    except TypeError as exc:
+        raise _scenario_failed(str(exc), run) from None
+    oracle = run.oracle
+    if check == "causality":
+        bad = oracle.find_violation(stamps.__getitem__)
+        if bad is not None:
+            a, b = bad
+            raise _scenario_failed(
+                f"causality broken: {run.describe(a, 'clock')} happened before "
+                f"{run.describe(b, 'clock')}, but {stamps[a]!r} is not < {stamps[b]!r}", run)
+    elif check == "physical":
+        for e in oracle.events:
+            ev = run.by_index[e]
+            logical = stamps[e][0]
+            if logical < ev.pt:
+                raise _scenario_failed(
+                    f"{run.describe(e, 'clock')}: l={logical!r} is behind the node's physical clock "
+                    f"{ev.pt!r}; l must never lag physical time", run)
+            if logical > ev.horizon + 1e-9:
+                raise _scenario_failed(
+                    f"{run.describe(e, 'clock')}: l={logical!r} is ahead of every physical clock so far "
+                    f"(the highest reading was {ev.horizon!r}); l must be a physical time some node "
+                    f"has read", run)
+    else:
+        groups: dict[float, list[int]] = defaultdict(list)
+        for e in oracle.events:
+            groups[stamps[e][0]].append(e)
+        for same_l in groups.values():
+            for k, e in enumerate(same_l):
+                c = stamps[e][1]
+                if c == 0:
+                    continue
+                allowed = sum(1 for f in same_l[:k] if oracle.happened_before(f, e))
+                if c > allowed:
+                    raise _scenario_failed(
+                        f"{run.describe(e, 'clock')}: c={c} but only {allowed} earlier events with the "
+                        f"same l={stamps[e][0]!r} happened before it: reset c to 0 whenever l moves "
+                        f"on", run)
+    return run
