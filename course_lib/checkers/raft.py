@@ -51,6 +51,10 @@ class _Watch:
         self.committed: list = [None]             # index -> (command, term bound, node, time)
         self.complete_upto: dict[Any, tuple] = {}  # node id -> (term, committed indices verified)
 
+    def search_state(self) -> tuple:
+        """What a schedule search compares (course_lib.sim.control): the facts, not the cursors."""
+        return (self.found, self.leaders, self.entries, self.committed, self.complete_upto)
+
 
 def _watch(sim: Any) -> _Watch:
     if sim.__class__ is not Simulation and not isinstance(sim, Simulation):

@@ -27,10 +27,10 @@ _ATOMIC = frozenset({int, float, complex, str, bool, bytes, type(None)})
 #: Names a field may not take: the message's own attributes and methods.
 _RESERVED = frozenset({"type", "fields", "src", "dst", "id", "reply_to", "get"})
 #: The envelope: kept in the same namespace as the fields, not part of ``fields``.
-_ENVELOPE = ("type", "src", "dst", "id", "reply_to", "_frozen", "_rpc", "_tc")
+_ENVELOPE = ("type", "src", "dst", "id", "reply_to", "_frozen", "_rpc", "_tc", "_fp")
 _ENVELOPE_SET = frozenset(_ENVELOPE)
 #: Not part of a message's value (equality and hash).
-_TRANSPORT = frozenset({"id", "reply_to", "_frozen", "_rpc", "_tc"})
+_TRANSPORT = frozenset({"id", "reply_to", "_frozen", "_rpc", "_tc", "_fp"})
 _CHECKED_TYPES: set = set()
 
 _new = object.__new__
@@ -200,6 +200,7 @@ class Message:
         else:
             wire.pop("reply_to", None)
         wire.pop("_rpc", None)
+        wire.pop("_fp", None)  # a schedule search's cache of the value: a new route is a new value
         out = _new(Message if self._frozen and reply_to is None else SlowMessage)
         _set(out, "__dict__", wire)
         return out

@@ -147,6 +147,7 @@ class Trace:
         self._name_code: dict[Any, int] = {None: 0}  # name -> its index, shifted into place
         self._sends = array("q")       # rows of the network's sends, in id order
         self._scanned = 0
+        self._window = False           # a schedule search's trace: only the current step's rows
 
     @staticmethod
     def of(source: Any) -> "Trace":
@@ -321,8 +322,22 @@ class Trace:
         return list(self._rows())
 
     def mark(self) -> int:
-        """Return a position in the trace, to read what happens after it with :meth:`since`."""
-        return len(self)
+        """Return a position in the trace, to read what happens after it with :meth:`since`.
+
+        During a schedule search (:mod:`course_lib.sim.control`) the trace keeps only the
+        current step's events and positions restart at every step: ``mark()`` is then 0,
+        and a checker that reads ``since(mark)`` after every event sees each event once.
+        """
+        return 0 if self._window else len(self)
+
+    def _reset_window(self) -> None:
+        """Forget every row: a schedule search's next step starts (framework)."""
+        self._time = array("d")
+        self._tbuf.clear()
+        self._code.clear()
+        self._xinfo.clear()
+        self._sends = array("q")
+        self._scanned = 0
 
     def since(self, mark: int, kind: str | None = None) -> list[Event]:
         """Return the events recorded after ``mark`` (from :meth:`mark`), optionally of one ``kind``.

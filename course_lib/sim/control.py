@@ -1,0 +1,503 @@
+"""Drive a simulation one chosen event at a time: the simulator's side of a schedule search.
+
+In an ordinary run the clock decides what happens next. A :class:`Controlled`
+simulation lets its caller decide: :meth:`Controlled.choices` lists every
+:class:`Step` that may happen next (any message in flight may be delivered, any
+armed timer may fire, and where the caller allows it a message may be delivered
+twice and a node may crash or restart), and :meth:`Controlled.take` does one.
+
+**Time is abstract.** Timers fire in any order relative to messages and to
+each other, whatever their delays, as in DSLabs' model checker: a schedule
+search asks what *can* happen, not what usually does. During a search the clock
+stands still at the time the search started (a protocol whose safety depends on
+clock readings, such as a lease, is outside what a search can check); when a
+schedule is replayed to be drawn, step ``k`` happens at time ``k``.
+
+**States are values.** :meth:`Controlled.save` returns a :class:`Saved` state
+(every node's state, the messages in flight, the checkers' memory in
+``sim.memo``, the crash bookkeeping) and :meth:`Controlled.load` puts one back;
+two saved states with the same :attr:`Saved.fingerprint` are the same state. A
+node's state is, by default, every attribute it set itself (not the
+framework's), plus whether it is crashed, its armed timers (name and arguments),
+its pending requests and its ``storage``. A node class may say what its state is
+instead by defining ``search_state(self)``, returning a hashable value built from
+what matters (the framework parts are still added). Objects kept in ``sim.memo``
+may do the same. Each node's random generator is saved and restored with it, so
+the draws along a schedule are the draws a replay sees; they are not part of the
+fingerprint.
+
+**What a search does not model:** pauses, partitions and network loss (for
+safety, a message lost is a message never delivered, which the search covers by
+not delivering it), clock drift and jumps, and calls scheduled with
+``sim.after`` or ``sim.at``, which run at once, in the order they were scheduled.
+
+This module is the simulator's own: :mod:`course_lib.search` builds the searches
+on it, using only what is public here.
+
+Example:
+    >>> from course_lib.sim import Simulation, Node
+    >>> class Ping(Node):
+    ...     def on_start(self):
+    ...         if self.id == "a":
+    ...             self.send("b", "ping", n=1)
+    ...     def on_ping(self, msg):
+    ...         self.got = msg.n
+    >>> sim = Simulation(seed=1)
+    >>> _ = sim.add_nodes(Ping, ["a", "b"])
+    >>> ctl = Controlled(sim)
+    >>> [str(s) for s in ctl.choices()]
+    ['b receives ping from a (n=1)']
+    >>> ctl.take(ctl.choices()[0])
+    >>> sim.node("b").got, ctl.choices()
+    (1, [])
+"""
+
+from __future__ import annotations
+
+import copy
+from heapq import heappop
+from types import MethodType as _METHOD
+from typing import Any, Iterable, NamedTuple
+
+from .errors import SimulationError
+from .messages import _ATOMIC, Message, SlowMessage
+from .node import _FRAMEWORK_ATTRS, Node, Request, Storage, Timer
+from .simulation import Simulation, _Watchdog
+from .validation import InvalidArgument, InvalidArgumentType
+
+__all__ = ["Controlled", "Saved", "Step", "STEP_KINDS"]
+
+#: What a step can be.
+STEP_KINDS = ("deliver", "duplicate", "timer", "crash", "restart")
+
+# A node's attributes that are the framework's and never change while it lives (not saved).
+_CONSTANT = frozenset({"_sim", "_id", "_tnode", "_rng", "_net_rng", "_clock", "_init_args",
+                       "_init_kwargs"})
+# The framework's attributes that are part of a node's state (the rest of _FRAMEWORK_ATTRS).
+_FRAMEWORK_STATE = tuple(a for a in _FRAMEWORK_ATTRS if a not in _CONSTANT)
+_LEARNER_SKIP = frozenset(_FRAMEWORK_ATTRS)
+
+
+class Step(NamedTuple):
+    """One thing that happens in a schedule, named by what it is (not by message ids).
+
+    ``kind`` is one of :data:`STEP_KINDS`; ``node`` is the node it happens at (the
+    receiver of a message, the owner of a timer, the node that crashes or
+    restarts); ``peer`` the sender of a message; ``name`` the message type or the
+    timer's name; ``detail`` the message's fields or the timer's arguments, as
+    sorted ``(name, value)`` pairs or a tuple.
+    """
+
+    kind: str
+    node: Any
+    peer: Any = None
+    name: str | None = None
+    detail: tuple = ()
+
+    def __str__(self) -> str:
+        if self.kind in ("deliver", "duplicate"):
+            fields = ", ".join(f"{k}={v!r}" for k, v in self.detail)
+            what = "receives" if self.kind == "deliver" else "receives a duplicate of"
+            return f"{self.node} {what} {self.name} from {self.peer}" + (f" ({fields})" if fields else "")
+        if self.kind == "timer":
+            args = ", ".join(repr(a) for a in self.detail)
+            return f"{self.node}: timer {self.name!r} fires" + (f" ({args})" if args else "")
+        return f"{self.node} {'crashes' if self.kind == 'crash' else 'restarts'}"
+
+
+def _message_step(kind: str, msg: Message) -> Step:
+    d = msg.__dict__
+    return Step(kind, d["dst"], d["src"], d["type"], tuple(sorted(msg.fields.items())))
+
+
+class _NodeSaved:
+    """One node's saved state: its attributes (copied), its generator's state, its fingerprint."""
+
+    __slots__ = ("data", "rng", "_fp")
+
+    def __init__(self, data: dict, rng: Any) -> None:
+        self.data = data
+        self.rng = rng
+        self._fp: int | None = None
+
+
+class Saved:
+    """A saved state of a controlled simulation (see :meth:`Controlled.save`). Never change one."""
+
+    __slots__ = ("nodes", "inflight", "memos", "crash_state", "_fp")
+
+    def __init__(self, nodes: tuple, inflight: tuple, memos: dict, crash_state: tuple) -> None:
+        self.nodes = nodes
+        self.inflight = inflight
+        self.memos = memos
+        self.crash_state = crash_state
+        self._fp: int | None = None
+
+    @property
+    def fingerprint(self) -> int:
+        """Equal for equal states: every node's state, the multiset of messages in flight, the checkers' memory."""
+        if self._fp is None:
+            flight = sorted(_message_key(m) for m in self.inflight)
+            self._fp = hash((tuple(n._fp for n in self.nodes), tuple(flight),
+                             _freeze(self.memos), _freeze(self.crash_state)))
+        return self._fp
+
+    @property
+    def in_flight(self) -> int:
+        """How many messages are in flight in this state."""
+        return len(self.inflight)
+
+
+class Controlled:
+    """A simulation whose next event is chosen by the caller; see the module's documentation.
+
+    Creating it runs what is due at once (every node's ``on_start``) and keeps
+    the messages those send in flight.
+
+    Args:
+        sim: a simulation that has not run yet, with its nodes added (and its
+            invariants registered); it is the Controlled's from now on.
+        replay: run as a replay, to be read and drawn: the trace records as in
+            an ordinary run and step ``k`` happens at time ``k``. Otherwise (a
+            search) the trace keeps only the current step's events and the clock
+            stands still.
+
+    Raises:
+        InvalidArgument: ``sim`` has run already, or a fault such as a partition or a
+            pause is in place (a search does not model them).
+    """
+
+    def __init__(self, sim: Simulation, *, replay: bool = False) -> None:
+        if not isinstance(sim, Simulation):
+            raise InvalidArgumentType(f"sim={sim!r} must be a Simulation")
+        if sim.events_processed or sim.env.now:
+            raise InvalidArgument(f"sim={sim!r} has run already: give the search a fresh simulation")
+        if sim._net_faults or sim._pauses:
+            raise InvalidArgument(f"sim={sim!r} has a partition or a pause in place: a search does not model them")
+        self.sim = sim
+        self.replay = bool(replay)
+        self.steps_taken = 0
+        self._nodes: list[Node] = list(sim._nodes.values())
+        self._index = {node._id: i for i, node in enumerate(self._nodes)}
+        self._consts = [{k: node.__dict__[k] for k in _CONSTANT if k in node.__dict__}
+                        for node in self._nodes]
+        self._inflight: list[Message] = []
+        self._loaded: list[_NodeSaved | None] = [None] * len(self._nodes)
+        self._memo_loaded: dict | None = None
+        sim._max_events = float("inf")  # the search bounds itself
+        sim._fast_delay = 0.0           # every send goes straight into flight
+        self._time = sim.env._now
+        if not self.replay:
+            sim._traced = False         # no send or delivery rows: positions restart at each step
+            sim.trace._window = True
+        self._memo = {id(sim): sim, id(sim.trace): sim.trace}
+        for node in self._nodes:
+            self._memo[id(node)] = node
+        self._guard(self._drain)
+
+    # -- what may happen ------------------------------------------------------------------------
+    def choices(self, *, duplicates: bool = False, crashes: bool = False,
+                restarts: bool = False) -> list[Step]:
+        """Every step that may happen next, in a fixed order (messages as sent, then timers, then faults).
+
+        Args:
+            duplicates: also offer delivering a message in flight while keeping it in flight.
+            crashes: also offer crashing each node that is up.
+            restarts: also offer restarting each crashed node.
+        """
+        out: list[Step] = []
+        seen: set = set()
+        nodes, index = self._nodes, self._index
+        for msg in self._inflight:
+            if nodes[index[msg.dst]]._crashed:
+                continue  # waits in flight until the node restarts
+            key = _message_key(msg)
+            if key in seen:
+                continue  # two copies of one message: delivering either is the same step
+            seen.add(key)
+            step = _message_step("deliver", msg)
+            out.append(step)
+            if duplicates:
+                out.append(step._replace(kind="duplicate"))
+        for node in nodes:
+            if node._crashed:
+                continue
+            for timer in node._timers:
+                if timer.active:
+                    step = Step("timer", node._id, None, timer.name, _timer_detail(node, timer))
+                    if step not in out:
+                        out.append(step)
+        if crashes or restarts:
+            for node in nodes:
+                if crashes and not node._crashed:
+                    out.append(Step("crash", node._id))
+                elif restarts and node._crashed:
+                    out.append(Step("restart", node._id))
+        return out
+
+    def take(self, step: Step) -> None:
+        """Make ``step`` happen now, with every invariant checked after it.
+
+        Raises:
+            InvalidArgument: ``step`` is not possible in this state.
+            InvariantViolation, HandlerError, ...: what the step caused.
+        """
+        if not isinstance(step, Step):
+            raise InvalidArgumentType(f"step={step!r} must be a Step from choices()")
+        self._guard(self._take, step)
+
+    def _guard(self, fn: Any, *args: Any) -> None:
+        sim = self.sim
+        if sim._running:
+            raise SimulationError("a controlled simulation cannot take a step from inside a handler")
+        watchdog = _Watchdog.start(sim)
+        sim._running = True
+        try:
+            fn(*args)
+        finally:
+            sim._running = False
+            sim._current = None
+            if watchdog is not None:
+                watchdog.stop()
+
+    def _take(self, step: Step) -> None:
+        sim = self.sim
+        self.steps_taken += 1
+        if self.replay:
+            self._time = float(self.steps_taken)
+        else:
+            sim.trace._reset_window()
+        sim.env._now = self._time
+        kind = step.kind
+        if kind in ("deliver", "duplicate"):
+            msg = self._find_message(step)
+            node = self._nodes[self._index[msg.dst]]
+            self._loaded[self._index[msg.dst]] = None
+            if kind == "deliver":
+                self._inflight.remove(msg)
+            if not self.replay:  # one row naming the receiver, for the checkers
+                sim.trace.record(self._time, "deliver", node._id, msg.src, msg.type, msg.id)
+            sim._arrive_slow(msg, self._time)
+        elif kind == "timer":
+            timer = self._find_timer(step)
+            self._loaded[self._index[step.node]] = None
+            sim._fire_timer(timer, timer.generation)
+        elif kind in ("crash", "restart"):
+            i = self._node_index(step)
+            self._loaded[i] = None
+            down = self._nodes[i]._crashed
+            if (kind == "crash") == down:
+                raise InvalidArgument(f"step={step!r}: node {step.node!r} is {'down' if down else 'up'}")
+            if kind == "crash":
+                sim.crash(step.node)
+                sim._check_after_event()
+            else:
+                sim.restart(step.node)
+        else:
+            raise InvalidArgument(f"step={step!r}: kind must be one of {STEP_KINDS}")
+        self._memo_loaded = None
+        self._drain()
+
+    def _drain(self) -> None:
+        """Move what the step sent into flight, forget timer entries, run calls due at once."""
+        sim, queue = self.sim, self.sim._queue
+        fire_timer = sim._fire_timer
+        while queue:
+            _, _, _, item = heappop(queue)
+            cls = item.__class__
+            if cls is Message or cls is SlowMessage:
+                self._inflight.append(item)
+            elif cls is tuple:
+                if item[0] == fire_timer:
+                    continue  # armed timers are listed from the nodes themselves
+                sim.env._now = self._time
+                item[0](*item[1])
+                self._loaded = [None] * len(self._nodes)  # a call may change any node
+            else:
+                raise SimulationError(
+                    f"a controlled simulation cannot run SimPy events ({item!r}): nodes must use "
+                    "messages, timers and sim.after only")
+
+    def _find_message(self, step: Step) -> Message:
+        for msg in self._inflight:
+            d = msg.__dict__
+            if d["dst"] == step.node and d["src"] == step.peer and d["type"] == step.name \
+                    and tuple(sorted(msg.fields.items())) == step.detail \
+                    and not self._nodes[self._index[msg.dst]]._crashed:
+                return msg
+        raise InvalidArgument(f"step={step!r}: no such message is in flight to a node that is up")
+
+    def _find_timer(self, step: Step) -> Timer:
+        i = self._node_index(step)
+        node = self._nodes[i]
+        if not node._crashed:
+            for timer in node._timers:
+                if timer.active and timer.name == step.name and _timer_detail(node, timer) == step.detail:
+                    return timer
+        raise InvalidArgument(f"step={step!r}: node {step.node!r} has no such timer armed")
+
+    def _node_index(self, step: Step) -> int:
+        try:
+            return self._index[step.node]
+        except (KeyError, TypeError):
+            raise InvalidArgument(f"step={step!r}: {step.node!r} is not a node of this simulation") from None
+
+    # -- states ------------------------------------------------------------------------------------
+    def save(self) -> Saved:
+        """Return the current state (nodes, messages in flight, checkers' memory, crash bookkeeping)."""
+        sim = self.sim
+        nodes = []
+        for i, node in enumerate(self._nodes):
+            saved = self._loaded[i]
+            if saved is None:
+                memo = dict(self._memo)
+                data = {k: _clone(v, memo) for k, v in node.__dict__.items() if k not in _CONSTANT}
+                saved = self._loaded[i] = _NodeSaved(data, node._rng.getstate())
+                saved._fp = _node_fp(node, data)
+            nodes.append(saved)
+        memos = self._memo_loaded
+        if memos is None:
+            memos = self._memo_loaded = _clone(sim._memos, dict(self._memo))
+        crash_state = (_clone(sim._durable_snapshots, dict(self._memo)),
+                       {k: set(v) for k, v in sim._holds.items()})
+        return Saved(tuple(nodes), tuple(self._inflight), memos, crash_state)
+
+    def load(self, saved: Saved) -> None:
+        """Put ``saved`` back: every node, the messages in flight and the checkers' memory are as they were."""
+        if not isinstance(saved, Saved):
+            raise InvalidArgumentType(f"saved={saved!r} must come from save()")
+        sim = self.sim
+        for i, node in enumerate(self._nodes):
+            mine = saved.nodes[i]
+            if self._loaded[i] is mine:
+                continue
+            memo = dict(self._memo)
+            data = {k: _clone(v, memo) for k, v in mine.data.items()}
+            data.update(self._consts[i])
+            node.__dict__ = data
+            node._rng.setstate(mine.rng)
+            self._loaded[i] = mine
+        self._inflight = list(saved.inflight)
+        if self._memo_loaded is not saved.memos:
+            sim._memos.clear()
+            sim._memos.update(_clone(saved.memos, dict(self._memo)))
+            self._memo_loaded = saved.memos
+        durable, holds = saved.crash_state
+        sim._durable_snapshots = _clone(durable, dict(self._memo))
+        sim._holds = {k: set(v) for k, v in holds.items()}
+
+    @property
+    def in_flight(self) -> list[Message]:
+        """The messages in flight now, oldest first (a copy)."""
+        return list(self._inflight)
+
+
+def _timer_detail(node: Node, timer: Timer) -> tuple:
+    """A timer's arguments; a request's timeout is named by the request's fields (ids differ per run)."""
+    if getattr(timer.callback, "__func__", None) is Node._request_timed_out:
+        req = node._pending.get(timer.args[0])
+        return tuple(sorted(req.msg.fields.items())) if req is not None else ()
+    return timer.args
+
+
+# -- copying and fingerprints -------------------------------------------------------------------
+def _clone(value: Any, memo: dict) -> Any:
+    """A deep copy that shares what cannot change (numbers, strings, frozen messages) and is fast on
+    the containers node state is made of; ``memo`` maps objects that are never copied to themselves."""
+    cls = value.__class__
+    if cls in _ATOMIC or cls is Message or cls is frozenset:
+        return value
+    if cls is list:
+        return [_clone(v, memo) for v in value]
+    if cls is dict:  # keys too: a node's timers are the keys of a dict
+        return {(k if k.__class__ in _ATOMIC else _clone(k, memo)): _clone(v, memo)
+                for k, v in value.items()}
+    if cls is tuple:
+        return tuple([_clone(v, memo) for v in value])
+    if cls is set:
+        return {v if v.__class__ in _ATOMIC else _clone(v, memo) for v in value}
+    found = memo.get(id(value))
+    if found is not None:
+        return found
+    if cls is Timer or cls is Request:
+        out = object.__new__(cls)
+        memo[id(value)] = out
+        for slot in cls.__slots__:
+            if slot != "__weakref__":
+                setattr(out, slot, _clone(getattr(value, slot), memo))
+        return out
+    if cls is Storage:
+        out = Storage()
+        memo[id(value)] = out
+        out.update({k: _clone(v, memo) for k, v in value.items()})
+        return out
+    if cls is _METHOD:  # a timer's callback: bound to its node, which is never copied
+        return _METHOD(value.__func__, _clone(value.__self__, memo))
+    if callable(value) and not hasattr(value, "__dict__"):  # builtins: shared
+        return value
+    return copy.deepcopy(value, memo)
+
+
+def _freeze(value: Any) -> Any:
+    """A hashable value equal for equal states (dicts and sets ignore their order)."""
+    cls = value.__class__
+    if cls in _ATOMIC:
+        return value
+    if cls is list or cls is tuple:
+        return tuple([_freeze(v) for v in value])
+    if cls is dict or cls is Storage:
+        return frozenset([(k, _freeze(v)) for k, v in value.items()])
+    if cls is set or cls is frozenset:
+        return frozenset(value)
+    if isinstance(value, Message):
+        return _message_key(value)
+    if cls is Timer:
+        return ("timer", value.name, _freeze(value.args), value.interval, value.active)
+    if cls is Request:
+        return ("request", _message_key(value.msg), value.done)
+    state = getattr(value, "search_state", None)
+    if callable(state):
+        return (cls.__qualname__, _freeze(state()))
+    if callable(value) and hasattr(value, "__func__"):
+        return ("method", value.__func__.__qualname__)
+    if hasattr(value, "__dict__") and not isinstance(value, type):
+        return (cls.__qualname__, _freeze(vars(value)))
+    try:
+        hash(value)
+    except TypeError:
+        return (cls.__qualname__, repr(value))
+    return value
+
+
+def _message_key(msg: Message) -> int:
+    """The message's value (type, route, fields) as a hash, computed once per message."""
+    d = msg.__dict__
+    key = d.get("_fp")
+    if key is None:
+        key = d["_fp"] = hash((d["type"], d["src"], d["dst"], _freeze(dict(msg.fields)),
+                               d.get("reply_to") is not None))
+    return key
+
+
+def _node_fp(node: Node, data: dict) -> int:
+    """A node's fingerprint, from its live state (``data`` is the copy being saved)."""
+    own = getattr(node, "search_state", None)
+    if callable(own):
+        learner = _freeze(own())
+    else:
+        learner = _freeze({k: v for k, v in data.items() if k not in _LEARNER_SKIP})
+    timers = sorted(hash(_timer_key(node, t)) for t in data.get("_timers", ()) if t.active)
+    pending = sorted(hash(_freeze(r)) for r in data.get("_pending", {}).values())
+    return hash((data.get("_crashed"), learner, tuple(timers), tuple(pending),
+                 _freeze(data.get("_storage", {}))))
+
+
+def _timer_key(node: Node, timer: Timer) -> tuple:
+    if getattr(timer.callback, "__func__", None) is Node._request_timed_out:
+        return ("timeout", timer.name, timer.interval)  # the request itself is in _pending
+    return ("timer", timer.name, _freeze(timer.args), timer.interval)
+
+
+def steps_text(steps: Iterable[Step]) -> str:
+    """A schedule as a numbered list, one step per line."""
+    return "\n".join(f"{i:>3}. {step}" for i, step in enumerate(steps, 1))
