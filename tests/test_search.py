@@ -189,3 +189,13 @@ def test_schedule_prints_as_numbered_steps():
     text = str(Schedule([Step("crash", "a"), Step("timer", "b", None, "elect")]))
     assert text == "  1. a crashes\n  2. b: timer 'elect' fires"
     assert isinstance(Simulation, type)
+
+
+def test_live_fingerprint_equals_the_saved_one_along_a_schedule():
+    sim = sp.elector_sim(sp.ForgetfulElector)()
+    ctl = Controlled(sim)
+    for _ in range(8):
+        assert ctl.fingerprint() == ctl.save().fingerprint
+        steps = ctl.choices(crashes=True, restarts=True)
+        ctl.take(steps[-1] if steps[-1].kind == "restart" else steps[0])
+    assert ctl.fingerprint() == ctl.save().fingerprint

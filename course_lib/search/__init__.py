@@ -229,8 +229,8 @@ def search(make_sim: Callable[[], Simulation], *, strategy: str = "bfs", max_dep
     run = _Search(make_sim, strategy, max_depth, max_states, time_limit, crashes, restarts,
                   duplicates, goal, prune)
     if strategy == "random":
-        return run.random_walks(walks, seed, shrink)
-    return run.bfs() if strategy == "bfs" else run.dfs()
+        return run.start(run.random_walks, walks, seed, shrink)
+    return run.start(run.bfs if strategy == "bfs" else run.dfs)
 
 
 # -- the engine ---------------------------------------------------------------------------------
@@ -274,6 +274,14 @@ class _Search:
             raise _Found("violation", [], exc) from None
         return ctl, ctl.save()
 
+    def start(self, method: Callable, *args: Any) -> SearchResult:
+        try:
+            ctl, root = self._start()
+        except _Found as found:  # the initial state fails already
+            return self._result(found.outcome, found.error, found.path, 1)
+        with ctl.watchdog():
+            return method(ctl, root, *args)
+
     def _out_of_time(self) -> bool:
         return self.time_limit is not None and time.perf_counter() - self.started > self.time_limit
 
@@ -292,7 +300,7 @@ class _Search:
                             self.depth, time.perf_counter() - self.started, self.max_depth,
                             shrunk_from)
 
-    def bfs(self) -> SearchResult:
+    def bfs(self, ctl: Controlled, root: Saved) -> SearchResult:
         parents: list[tuple[int, Step | None]] = [(-1, None)]
 
         def path_to(index: int) -> list:
@@ -303,7 +311,6 @@ class _Search:
             return out[::-1]
 
         try:
-            ctl, root = self._start()
             used0 = (0, 0)
             seen = {hash((root.fingerprint, used0))}
             frontier = deque([(0, root, used0, 0)])
@@ -319,11 +326,11 @@ class _Search:
                     ctl.load(state)
                     self._step(ctl, step, lambda i=index: path_to(i))
                     child_used = self._used(used, step)
-                    child = ctl.save()
-                    key = hash((child.fingerprint, child_used))
+                    key = hash((ctl.fingerprint(), child_used))
                     if key in seen:
                         continue
                     seen.add(key)
+                    child = ctl.save()
                     parents.append((index, step))
                     child_index = len(parents) - 1
                     if self.goal is not None and self.goal(ctl.sim):
@@ -338,10 +345,9 @@ class _Search:
             return self._result(found.outcome, found.error, found.path,
                                 len(locals().get("seen", ())) or 1)
 
-    def dfs(self) -> SearchResult:
+    def dfs(self, ctl: Controlled, root: Saved) -> SearchResult:
         seen: dict[int, int] = {}
         try:
-            ctl, root = self._start()
             used0 = (0, 0)
             seen[hash((root.fingerprint, used0))] = 0
             if self.goal is not None and self.goal(ctl.sim):
@@ -361,13 +367,13 @@ class _Search:
                 ctl.load(state)
                 self._step(ctl, step, lambda p=path: list(p))
                 child_used = self._used(used, step)
-                child = ctl.save()
-                key = hash((child.fingerprint, child_used))
+                key = hash((ctl.fingerprint(), child_used))
                 depth = len(path) + 1
                 self.depth = max(self.depth, depth)
                 if seen.get(key, depth + 1) <= depth:
                     continue  # seen already at this depth or shallower
                 seen[key] = depth
+                child = ctl.save()
                 if self.goal is not None and self.goal(ctl.sim):
                     raise _Found("goal", path + [step])
                 if len(seen) >= self.max_states or self._out_of_time():
@@ -379,11 +385,10 @@ class _Search:
         except _Found as found:
             return self._result(found.outcome, found.error, found.path, len(seen) or 1)
 
-    def random_walks(self, walks: int, seed: int, shrink: bool) -> SearchResult:
+    def random_walks(self, ctl: Controlled, root: Saved, walks: int, seed: int, shrink: bool) -> SearchResult:
         rng = random.Random(f"search/{seed}")
         seen: set = set()
         try:
-            ctl, root = self._start()
             seen.add(root.fingerprint)
             for _ in range(walks):
                 ctl.load(root)
@@ -397,7 +402,7 @@ class _Search:
                     used = self._used(used, step)
                     path.append(step)
                     self.depth = max(self.depth, len(path))
-                    seen.add(ctl.save().fingerprint)
+                    seen.add(ctl.fingerprint())
                     if self.goal is not None and self.goal(ctl.sim):
                         raise _Found("goal", path)
                     if len(seen) >= self.max_states or self._out_of_time():

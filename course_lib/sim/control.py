@@ -55,9 +55,11 @@ Example:
 from __future__ import annotations
 
 import copy
+import random
+from contextlib import contextmanager
 from heapq import heappop
 from types import MethodType as _METHOD
-from typing import Any, Iterable, NamedTuple
+from typing import Any, Iterable, Iterator, NamedTuple
 
 from .errors import SimulationError
 from .messages import _ATOMIC, Message, SlowMessage
@@ -137,9 +139,7 @@ class Saved:
     def fingerprint(self) -> int:
         """Equal for equal states: every node's state, the multiset of messages in flight, the checkers' memory."""
         if self._fp is None:
-            flight = sorted(_message_key(m) for m in self.inflight)
-            self._fp = hash((tuple(n._fp for n in self.nodes), tuple(flight),
-                             _freeze(self.memos), _freeze(self.crash_state)))
+            self._fp = _state_fp([n._fp for n in self.nodes], self.inflight, self.memos, self.crash_state)
         return self._fp
 
     @property
@@ -184,6 +184,14 @@ class Controlled:
         self._inflight: list[Message] = []
         self._loaded: list[_NodeSaved | None] = [None] * len(self._nodes)
         self._memo_loaded: dict | None = None
+        self._crash_loaded: tuple | None = None
+        self._live_fp: list = [None] * len(self._nodes)  # fingerprints of changed nodes, not yet saved
+        self._dog: Any = None
+        self._rng_now: list = [None] * len(self._nodes)  # the saved generator state each node holds
+        if not replay:  # note when a node draws, so an unused generator's state is not saved again
+            for node in self._nodes:
+                if node._rng.__class__ is random.Random:
+                    node._rng.__class__ = _TrackedRandom
         sim._max_events = float("inf")  # the search bounds itself
         sim._fast_delay = 0.0           # every send goes straight into flight
         self._time = sim.env._now
@@ -246,11 +254,28 @@ class Controlled:
             raise InvalidArgumentType(f"step={step!r} must be a Step from choices()")
         self._guard(self._take, step)
 
+    @contextmanager
+    def watchdog(self) -> Iterator[None]:
+        """Keep the simulation's watchdog running across many steps (a search starts it once).
+
+        Without it, each :meth:`take` starts and stops the watchdog itself: a handler
+        that loops forever is stopped either way (``handler_time_limit``).
+        """
+        dog = _Watchdog.start(self.sim) if self._dog is None else None
+        if dog is not None:
+            self._dog = dog
+        try:
+            yield
+        finally:
+            if dog is not None:
+                self._dog = None
+                dog.stop()
+
     def _guard(self, fn: Any, *args: Any) -> None:
         sim = self.sim
         if sim._running:
             raise SimulationError("a controlled simulation cannot take a step from inside a handler")
-        watchdog = _Watchdog.start(sim)
+        watchdog = _Watchdog.start(sim) if self._dog is None else None
         sim._running = True
         try:
             fn(*args)
@@ -263,6 +288,7 @@ class Controlled:
     def _take(self, step: Step) -> None:
         sim = self.sim
         self.steps_taken += 1
+        sim._events += 1  # a step is an event: the watchdog sees the search progress
         if self.replay:
             self._time = float(self.steps_taken)
         else:
@@ -272,7 +298,7 @@ class Controlled:
         if kind in ("deliver", "duplicate"):
             msg = self._find_message(step)
             node = self._nodes[self._index[msg.dst]]
-            self._loaded[self._index[msg.dst]] = None
+            self._loaded[self._index[msg.dst]] = self._live_fp[self._index[msg.dst]] = None
             if kind == "deliver":
                 self._inflight.remove(msg)
             if not self.replay:  # one row naming the receiver, for the checkers
@@ -280,14 +306,15 @@ class Controlled:
             sim._arrive_slow(msg, self._time)
         elif kind == "timer":
             timer = self._find_timer(step)
-            self._loaded[self._index[step.node]] = None
+            self._loaded[self._index[step.node]] = self._live_fp[self._index[step.node]] = None
             sim._fire_timer(timer, timer.generation)
         elif kind in ("crash", "restart"):
             i = self._node_index(step)
-            self._loaded[i] = None
+            self._loaded[i] = self._live_fp[i] = None
             down = self._nodes[i]._crashed
             if (kind == "crash") == down:
                 raise InvalidArgument(f"step={step!r}: node {step.node!r} is {'down' if down else 'up'}")
+            self._crash_loaded = None
             if kind == "crash":
                 sim.crash(step.node)
                 sim._check_after_event()
@@ -313,6 +340,8 @@ class Controlled:
                 sim.env._now = self._time
                 item[0](*item[1])
                 self._loaded = [None] * len(self._nodes)  # a call may change any node
+                self._live_fp = [None] * len(self._nodes)
+                self._crash_loaded = None
             else:
                 raise SimulationError(
                     f"a controlled simulation cannot run SimPy events ({item!r}): nodes must use "
@@ -343,6 +372,25 @@ class Controlled:
             raise InvalidArgument(f"step={step!r}: {step.node!r} is not a node of this simulation") from None
 
     # -- states ------------------------------------------------------------------------------------
+    def fingerprint(self) -> int:
+        """The current state's fingerprint, without saving it: equal to ``save().fingerprint``.
+
+        A search asks this first and saves only states it has not seen (saving copies).
+        """
+        fps = []
+        for i, node in enumerate(self._nodes):
+            saved = self._loaded[i]
+            if saved is not None:
+                fps.append(saved._fp)
+            else:
+                fp = self._live_fp[i]
+                if fp is None:
+                    fp = self._live_fp[i] = _node_fp(node, node.__dict__)
+                fps.append(fp)
+        sim = self.sim
+        crash = self._crash_loaded or (sim._durable_snapshots, sim._holds)
+        return _state_fp(fps, self._inflight, sim._memos, crash)
+
     def save(self) -> Saved:
         """Return the current state (nodes, messages in flight, checkers' memory, crash bookkeeping)."""
         sim = self.sim
@@ -351,15 +399,23 @@ class Controlled:
             saved = self._loaded[i]
             if saved is None:
                 memo = dict(self._memo)
-                data = {k: _clone(v, memo) for k, v in node.__dict__.items() if k not in _CONSTANT}
-                saved = self._loaded[i] = _NodeSaved(data, node._rng.getstate())
-                saved._fp = _node_fp(node, data)
+                data = {k: (v if v.__class__ in _ATOMIC else _clone(v, memo))
+                        for k, v in node.__dict__.items() if k not in _CONSTANT}
+                rng = node._rng
+                if getattr(rng, "used", True) or self._rng_now[i] is None:
+                    self._rng_now[i] = rng.getstate()
+                    rng.used = False
+                saved = self._loaded[i] = _NodeSaved(data, self._rng_now[i])
+                fp = self._live_fp[i]
+                saved._fp = fp if fp is not None else _node_fp(node, data)
             nodes.append(saved)
         memos = self._memo_loaded
         if memos is None:
             memos = self._memo_loaded = _clone(sim._memos, dict(self._memo))
-        crash_state = (_clone(sim._durable_snapshots, dict(self._memo)),
-                       {k: set(v) for k, v in sim._holds.items()})
+        crash_state = self._crash_loaded
+        if crash_state is None:
+            crash_state = self._crash_loaded = (_clone(sim._durable_snapshots, dict(self._memo)),
+                                                {k: set(v) for k, v in sim._holds.items()})
         return Saved(tuple(nodes), tuple(self._inflight), memos, crash_state)
 
     def load(self, saved: Saved) -> None:
@@ -372,24 +428,45 @@ class Controlled:
             if self._loaded[i] is mine:
                 continue
             memo = dict(self._memo)
-            data = {k: _clone(v, memo) for k, v in mine.data.items()}
+            data = {k: (v if v.__class__ in _ATOMIC else _clone(v, memo)) for k, v in mine.data.items()}
             data.update(self._consts[i])
             node.__dict__ = data
-            node._rng.setstate(mine.rng)
+            rng = node._rng
+            if mine.rng is not self._rng_now[i] or getattr(rng, "used", True):
+                rng.setstate(mine.rng)
+                self._rng_now[i] = mine.rng
+                rng.used = False
             self._loaded[i] = mine
         self._inflight = list(saved.inflight)
         if self._memo_loaded is not saved.memos:
             sim._memos.clear()
             sim._memos.update(_clone(saved.memos, dict(self._memo)))
             self._memo_loaded = saved.memos
-        durable, holds = saved.crash_state
-        sim._durable_snapshots = _clone(durable, dict(self._memo))
-        sim._holds = {k: set(v) for k, v in holds.items()}
+        if self._crash_loaded is not saved.crash_state:
+            durable, holds = saved.crash_state
+            sim._durable_snapshots = _clone(durable, dict(self._memo))
+            sim._holds = {k: set(v) for k, v in holds.items()}
+            self._crash_loaded = saved.crash_state
 
     @property
     def in_flight(self) -> list[Message]:
         """The messages in flight now, oldest first (a copy)."""
         return list(self._inflight)
+
+
+class _TrackedRandom(random.Random):
+    """A node's generator during a search: it notes when it is drawn from, so that the search
+    saves its state only then (every draw goes through random() or getrandbits())."""
+
+    used = True
+
+    def random(self) -> float:
+        self.used = True
+        return super().random()
+
+    def getrandbits(self, k: int) -> int:
+        self.used = True
+        return super().getrandbits(k)
 
 
 def _timer_detail(node: Node, timer: Timer) -> tuple:
@@ -419,7 +496,16 @@ def _clone(value: Any, memo: dict) -> Any:
     found = memo.get(id(value))
     if found is not None:
         return found
-    if cls is Timer or cls is Request:
+    if cls is Timer:  # its node is never copied, so its callback (bound to the node) is shared
+        out = object.__new__(Timer)
+        memo[id(value)] = out
+        out.node, out.callback, out.name, out.interval = value.node, value.callback, value.name, value.interval
+        out.active, out.incarnation, out.due, out.generation = (value.active, value.incarnation,
+                                                                 value.due, value.generation)
+        args = value.args
+        out.args = args if all(a.__class__ in _ATOMIC for a in args) else _clone(args, memo)
+        return out
+    if cls is Request:
         out = object.__new__(cls)
         memo[id(value)] = out
         for slot in cls.__slots__:
@@ -477,6 +563,12 @@ def _message_key(msg: Message) -> int:
         key = d["_fp"] = hash((d["type"], d["src"], d["dst"], _freeze(dict(msg.fields)),
                                d.get("reply_to") is not None))
     return key
+
+
+def _state_fp(node_fps: list, inflight: Iterable[Message], memos: dict, crash_state: Any) -> int:
+    flight = sorted([_message_key(m) for m in inflight])
+    return hash((tuple(node_fps), tuple(flight), _freeze(memos) if memos else None,
+                 _freeze(crash_state) if crash_state[0] or crash_state[1] else None))
 
 
 def _node_fp(node: Node, data: dict) -> int:
