@@ -1,13 +1,13 @@
-"""Tests of course_lib.commit: participants' databases, naive 2PC, 3PC, crash points, the scenario."""
+"""Tests of course_lib.topics.agreement.commit: participants' databases, naive 2PC, 3PC, crash points, the scenario."""
 
 from __future__ import annotations
 
 import pytest
 
 from course_lib.checkers import atomic_commit
-from course_lib.commit import (CommitCoordinator, CommitParticipant, NaiveCoordinator, NaiveParticipant,
-                               ThreePCCoordinator, ThreePCParticipant, commit_scenario, crash_after,
-                               in_doubt_time, set_refusal_rate, transaction_outcomes)
+from course_lib.topics.agreement import (CommitCoordinator, CommitParticipant, NaiveCoordinator, NaiveParticipant,
+                                        ThreePCCoordinator, ThreePCParticipant, commit_scenario, crash_after,
+                                        in_doubt_time, set_refusal_rate, transaction_outcomes)
 from course_lib.grading import ScenarioFailed
 from course_lib.sim import Constant, InvariantViolation, Node, Simulation
 

@@ -1,4 +1,7 @@
-"""Tests of course_lib.election (pauses, elections, leases, fencing, failure detection) and its timeline picture."""
+"""Tests of course_lib.topics.agreement.election and its leadership timeline.
+
+Pauses, elections, leases, fencing and failure detection.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +11,10 @@ import matplotlib
 import pytest
 
 from course_lib.checkers import at_most_one_leader
-from course_lib.election import (EtcdLeaderElection, FailureDetector, FencedStorage,
-                                 HeartbeatElection, LeaseStore, RedisLeaderElection, is_paused,
-                                 lease_scenario, pause, pause_node, run_bully, run_failure_detector,
-                                 run_ring, suspicions, watch_leaders)
+from course_lib.topics.agreement import (EtcdLeaderElection, FailureDetector, FencedStorage,
+                                         HeartbeatElection, LeaseStore, RedisLeaderElection, is_paused,
+                                         lease_scenario, pause, pause_node, run_bully, run_failure_detector,
+                                         run_ring, suspicions, watch_leaders)
 from course_lib.grading import ScenarioFailed
 from course_lib.sim import Constant, InvariantViolation, Node, Simulation, Uniform
 
@@ -370,7 +373,7 @@ def test_lease_scenario_requires_writes_at_the_end():
 
 def test_leader_timeline_draws_one_lane_per_candidate():
     """The timeline has a lane per node with is_leader and a bar per stretch of leadership."""
-    from course_lib.viz.leaders import leader_timeline
+    from course_lib.topics.agreement import leader_timeline
     _, _, log = heartbeat_cluster(partition=(25, 60))
     ax = leader_timeline(log, title="t")
     assert [t.get_text() for t in ax.get_yticklabels()] == IDS5

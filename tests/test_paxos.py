@@ -1,10 +1,10 @@
-"""Tests of course_lib.paxos: single-decree Paxos, its safety, and livelock under symmetric timeouts."""
+"""Tests of course_lib.topics.agreement.paxos: single-decree Paxos, its safety, livelock under symmetric timeouts."""
 
 from __future__ import annotations
 
 import pytest
 
-from course_lib.paxos import PaxosNode, decision_time, learned_values, run_paxos
+from course_lib.topics.agreement import PaxosNode, decision_time, learned_values, run_paxos
 from course_lib.sim import Simulation
 
 IDS = ["a", "b", "c", "d", "e"]

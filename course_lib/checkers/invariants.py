@@ -17,7 +17,7 @@ violation otherwise, so the run stops at the first event that breaks it::
 What they read (so any class can be checked):
 
 - commit protocols record ``"vote"`` and ``"decide"`` custom events in the trace
-  (the helpers of :mod:`course_lib.commit` do it), with ``txid`` and ``vote`` or
+  (the helpers of :mod:`course_lib.topics.agreement.commit` do it), with ``txid`` and ``vote`` or
   ``outcome`` fields;
 - a node "believes it leads" when it has an ``is_leader()`` method returning
   True; its term is its ``term`` attribute (None when it has none);

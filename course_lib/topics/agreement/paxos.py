@@ -1,4 +1,4 @@
-"""Single-decree Paxos for the chapter 03a lecture: proposers, acceptors and learners agree on one value.
+"""Single-decree Paxos (chapter 03a lecture): proposers, acceptors and learners agree on one value.
 
 Every :class:`PaxosNode` plays all three roles. A proposer picks a *ballot*
 ``(round, its id)``, higher than any it has seen, and runs two phases against a
@@ -35,10 +35,10 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .sim import Node, Simulation, Uniform
-from .sim.errors import EventBudgetExceeded
-from .sim.validation import (InvalidArgument, InvalidArgumentType, check_choice, check_ids,
-                             check_number, check_positive, check_type)
+from ...sim import Node, Simulation, Uniform
+from ...sim.errors import EventBudgetExceeded
+from ...sim.validation import (InvalidArgument, InvalidArgumentType, check_choice, check_ids,
+                               check_number, check_positive, check_type)
 
 BACKOFFS = ("fixed", "random")
 

@@ -5,15 +5,15 @@ coloured by its term (a lease's fencing token); two bars above each other are
 two leaders at once. Partitions shade the background, crashes are grey
 hatching, stop-the-world pauses are outlined in red.
 
-Import it directly (``from course_lib.viz.leaders import leader_timeline``).
+Import it from the chapter (``from course_lib.topics.agreement import leader_timeline``).
 """
 
 from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..sim.validation import InvalidArgument, InvalidArgumentType, check_type
-from .spacetime import check_axes, check_lanes, check_window, shade_partitions
+from ...sim.validation import InvalidArgument, InvalidArgumentType, check_type
+from ...viz.spacetime import check_axes, check_lanes, check_window, shade_partitions
 
 _PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
             "#17becf", "#bcbd22", "#d62728", "#7f7f7f"]
@@ -21,10 +21,10 @@ _PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
 
 def leader_timeline(log: Any, *, nodes: Sequence[Any] | None = None, start: float | None = None,
                     end: float | None = None, ax: Any = None, title: str | None = None) -> Any:
-    """Draw who led when from a :class:`~course_lib.election.LeadershipLog`; return the ``Axes``.
+    """Draw who led when from a :class:`~course_lib.topics.agreement.election.LeadershipLog`; return the ``Axes``.
 
     Args:
-        log: the log returned by :func:`course_lib.election.watch_leaders` before the run.
+        log: the log returned by :func:`course_lib.topics.agreement.watch_leaders` before the run.
         nodes: lanes to draw, top to bottom (default: the nodes that ever led, then the rest
             that have an ``is_leader`` method, in the order they were added).
         start, end: the time window (default: the whole run).
@@ -33,7 +33,7 @@ def leader_timeline(log: Any, *, nodes: Sequence[Any] | None = None, start: floa
 
     Example:
         >>> from course_lib.sim import Simulation
-        >>> from course_lib.election import HeartbeatElection, watch_leaders
+        >>> from course_lib.topics.agreement import HeartbeatElection, watch_leaders
         >>> sim = Simulation(seed=1)
         >>> _ = sim.add_nodes(HeartbeatElection, ["n1", "n2", "n3"])
         >>> log = watch_leaders(sim)
