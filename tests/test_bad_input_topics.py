@@ -15,9 +15,9 @@ import random
 
 import pytest
 
-from course_lib import consistency, raft
+from course_lib import consistency
 from course_lib.checkers import happens_before as causality
-from course_lib.topics import clocks, welcome
+from course_lib.topics import clocks, raft, welcome
 from course_lib.topics.agreement import commit, election, paxos
 from course_lib.checkers import at_most_one_leader, atomic_commit
 from course_lib.checkers import raft as raft_invariants

@@ -23,10 +23,9 @@ import pytest  # noqa: E402
 from course_lib.topics.clocks import clock_diagram, format_timestamp, run_clocks  # noqa: E402
 from course_lib.topics.agreement import HeartbeatElection, leader_timeline, watch_leaders  # noqa: E402
 from course_lib.history import History  # noqa: E402
-from course_lib.raft import RaftBase, RaftCluster  # noqa: E402
+from course_lib.topics.raft import RaftBase, RaftCluster, log_rows, role_spans, role_timeline, term_color  # noqa: E402
 from course_lib.sim import Node, Simulation  # noqa: E402
 from course_lib.viz import plot_history, space_time  # noqa: E402
-from course_lib.viz.raft import log_rows, role_spans, role_timeline, term_color  # noqa: E402
 from course_lib.viz.spacetime import shade_partitions  # noqa: E402
 
 from bad_input_support import DEADLINE, assert_named_error, deadline

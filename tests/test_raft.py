@@ -11,8 +11,8 @@ import pytest
 
 from course_lib.checkers import raft as raft_invariants
 from course_lib.grading import ScenarioFailed, ScenarioReport, check_scenario
-from course_lib.raft import (SCENARIOS, AppendEntries, AppendEntriesReply, RaftBase, RaftCluster,
-                             RequestVote, RequestVoteReply, ScriptedPeer, initial_election, vote_rules)
+from course_lib.topics.raft import (SCENARIOS, AppendEntries, AppendEntriesReply, RaftBase, RaftCluster,
+                                    RequestVote, RequestVoteReply, ScriptedPeer, initial_election, vote_rules)
 from course_lib.sim import InvariantViolation, Node, Simulation
 
 
@@ -285,7 +285,7 @@ def test_every_scenario_fails_an_idle_node_with_a_replay_line():
         with pytest.raises(ScenarioReport) as info:
             check_scenario(scenario, Idle, seeds=[7])
         message = str(info.value)
-        assert "seed=7" in message and f"replay: from course_lib.raft import {name}; {name}(Idle, seed=7)" \
+        assert "seed=7" in message and f"replay: from course_lib.topics.raft import {name}; {name}(Idle, seed=7)" \
             in message, (name, message)
 
 

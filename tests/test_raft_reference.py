@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from course_lib.grading import check_scenario
-from course_lib.raft import SCENARIOS
+from course_lib.topics.raft import SCENARIOS
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tools"))
 from reference import load_reference as load_solution  # noqa: E402  (tools/reference.py)
@@ -46,7 +46,7 @@ def reference():
 
 def test_the_reference_is_read_from_the_solution_notebook(reference):
     """The class under test comes from solutions/, built on the untouched course_lib RaftBase."""
-    from course_lib.raft import RaftBase
+    from course_lib.topics.raft import RaftBase
     assert issubclass(reference, RaftBase) and reference.__name__ == "PersistentRaft"
     assert reference.persist is not RaftBase.persist, "Part C's persist() should override the no-op"
 

@@ -5,7 +5,7 @@ The correct Raft is the exercise's answer, so it never appears in ``notebooks/``
 recorded here: this tool reads the reference classes from
 ``solutions/03b_raft/03b_raft.ipynb`` (its setup and solution cells, nbgrader
 markers stripped, exactly as ``tests/test_raft_reference.py`` does), runs a few
-seeded scenarios in :class:`course_lib.raft.RaftCluster`, and writes compact JSON
+seeded scenarios in :class:`course_lib.topics.raft.RaftCluster`, and writes compact JSON
 records to ``data/raft_traces/``:
 
 - ``rows``: trace rows ``[time, kind, node, peer, type, id, info]`` (role changes,
@@ -27,7 +27,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from course_lib.raft import RaftCluster  # noqa: E402
+from course_lib.topics.raft import RaftCluster  # noqa: E402
 import reference  # noqa: E402  (tools/reference.py, beside this file)
 from course_lib.sim.errors import InvariantViolation  # noqa: E402
 

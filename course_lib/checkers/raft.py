@@ -17,7 +17,7 @@ What they read, so any Raft class can be checked: a node's ``role``
 (``"leader"`` when it leads), ``current_term`` and ``log`` (a list of
 ``(term, command)`` pairs, index 1 first), and the ``"apply"`` custom events of
 the trace (``index``, ``command``, ``term``), which
-:meth:`course_lib.raft.RaftBase.apply` records.
+:meth:`course_lib.topics.raft.RaftBase.apply` records.
 
 They remember what they saw earlier in the run (the leader of each term, every
 entry ever held, every command applied), so a node that forgets after a crash

@@ -1,7 +1,7 @@
 """Pictures of Raft runs: each server's role and term over time, and logs as rows coloured by term.
 
 Both read only what any Raft node exposes: the ``"role"`` custom events that
-:class:`course_lib.raft.RaftBase`'s verbs record (``role``, ``term``), the
+:class:`course_lib.topics.raft.RaftBase`'s verbs record (``role``, ``term``), the
 crash and restart events of the trace, and each node's ``log`` (a list of
 ``(term, command)`` pairs) and ``commit_index``.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..sim.validation import InvalidArgument, InvalidArgumentType, check_int, check_type
-from .spacetime import check_axes, check_lanes, check_window
+from ...sim.validation import InvalidArgument, InvalidArgumentType, check_int, check_type
+from ...viz.spacetime import check_axes, check_lanes, check_window
 
 ROLE_COLORS = {"follower": "#c7d3e0", "candidate": "#f2a33a", "leader": "#2ca02c"}
 _TERM_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
@@ -27,7 +27,7 @@ def term_color(term: int) -> str:
 
 def _check_sim(sim: Any) -> None:
     """A Simulation, or anything that reads like one here: a ``trace``, ``nodes`` and ``now``."""
-    from ..sim import Trace
+    from ...sim import Trace
 
     if not (isinstance(getattr(sim, "trace", None), Trace) and hasattr(sim, "nodes")
             and hasattr(sim, "now")):
