@@ -64,10 +64,10 @@ def small_register_histories(count: int = 100) -> list[History]:
 
     Half AP, half CP replicas, each seeded, ~100 operations: always the same.
     """
-    from course_lib.consistency import run_workload
+    from course_lib.topics.consistency import Clients, Faults, run_workload
 
-    return [run_workload("AP" if k % 2 else "CP", seed=f"bench-linearizability/{k}",
-                         duration=100, partition=(30, 70), think=(1, 4)).history
+    return [run_workload("AP" if k % 2 else "CP", seed=f"bench-linearizability/{k}", duration=100,
+                         faults=Faults(partition=(30, 70)), clients=Clients(think=(1, 4))).history
             for k in range(count)]
 
 

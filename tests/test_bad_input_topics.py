@@ -1,5 +1,6 @@
-"""Bad input to the topic modules: welcome, consistency, clocks, clocksync, causality, commit,
-election, paxos, raft and the protocol invariants.
+"""Bad input to the chapter packages (course_lib.topics), the happens-before oracle and the protocol invariants.
+
+The chapters: welcome, consistency, clocks (with clock sync), agreement (commit, election, paxos) and raft.
 
 Each ``ERRORS`` row is (label, call, exception type, pattern): the call raises that exception and
 its message matches the pattern, which names the parameter and shows its value. ``BEHAVIOURS``
@@ -15,9 +16,8 @@ import random
 
 import pytest
 
-from course_lib import consistency
 from course_lib.checkers import happens_before as causality
-from course_lib.topics import clocks, raft, welcome
+from course_lib.topics import clocks, consistency, raft, welcome
 from course_lib.topics.agreement import commit, election, paxos
 from course_lib.checkers import at_most_one_leader, atomic_commit
 from course_lib.checkers import raft as raft_invariants
@@ -58,6 +58,14 @@ def replicate(**kwargs):
 
 def workload(**kwargs):
     return consistency.run_workload(kwargs.pop("replica", "AP"), seed=kwargs.pop("seed", 0), **kwargs)
+
+
+def clients(**fields):
+    return consistency.Clients(**fields)
+
+
+def faults(**fields):
+    return consistency.Faults(**fields)
 
 
 class Echo(consistency.RegisterReplica):
@@ -265,20 +273,28 @@ ERRORS = [
     ("replication seed a float", lambda: welcome.replication_scenario(welcome.NaiveReplica, 1.5),
      TypeError, r"seed=1\.5"),
     # consistency: run_workload
-    ("run_workload crashes an int", lambda: workload(crashes=5), TypeError, r"crashes=5"),
-    ("run_workload crash of an unknown replica", lambda: workload(crashes=[(["n1"], 1, None)]),
+    ("run_workload crashes an int", lambda: workload(faults=faults(crashes=5)), TypeError, r"crashes=5"),
+    ("run_workload crash of an unknown replica", lambda: workload(faults=faults(crashes=[(["n1"], 1, None)])),
      ValueError, r"crashes\[0\]"),
-    ("run_workload keys an int", lambda: workload(keys=5), TypeError, r"keys=5"),
-    ("run_workload route None", lambda: workload(route=None), ValueError, r"route=None"),
+    ("run_workload keys an int", lambda: workload(clients=clients(keys=5)), TypeError, r"keys=5"),
+    ("run_workload route None", lambda: workload(clients=clients(route=None)), ValueError, r"route=None"),
     ("run_workload duration nan", lambda: workload(duration=NAN), ValueError, r"duration=nan"),
     ("run_workload duration inf", lambda: workload(duration=INF), ValueError, r"duration=inf"),
     ("run_workload duration bool", lambda: workload(duration=True), TypeError, r"duration=True"),
     ("run_workload seed None", lambda: workload(seed=None), TypeError, r"seed=None"),
-    ("run_workload think nan", lambda: workload(think=(NAN, 1)), ValueError, r"think low=nan"),
-    ("run_workload partition start nan", lambda: workload(partition=(NAN, 5)), ValueError,
+    ("run_workload think nan", lambda: workload(clients=clients(think=(NAN, 1))), ValueError, r"think low=nan"),
+    ("run_workload partition start nan", lambda: workload(faults=faults(partition=(NAN, 5))), ValueError,
      r"partition start=nan"),
-    ("run_workload too many clients", lambda: workload(clients_per_replica=10**9), ValueError,
-     r"clients_per_replica=1000000000.*max_events=2000000.*pass a larger max_events"),
+    ("run_workload too many clients", lambda: workload(clients=clients(per_replica=10**9)), ValueError,
+     r"per_replica=1000000000.*max_events=2000000.*pass a larger max_events"),
+    ("run_workload clients a dict", lambda: workload(clients={"per_replica": 2}), TypeError,
+     r"clients=\{'per_replica': 2\} must be a Clients"),
+    ("run_workload an old keyword", lambda: workload(think=(1, 4)), TypeError,
+     r"think=\(1, 4\) is not an argument of run_workload: pass clients=Clients\(think=\(1, 4\)\)"),
+    ("Clients per_replica a float", lambda: clients(per_replica=2.0), TypeError, r"per_replica=2\.0"),
+    ("Clients latency inf", lambda: clients(latency=INF), ValueError, r"latency=inf"),
+    ("Faults duplicate nan", lambda: faults(duplicate=NAN), ValueError, r"duplicate=nan"),
+    ("Faults crashes a str", lambda: faults(crashes="n1"), TypeError, r"crashes='n1'"),
     ("run_workload endless run stops at its budget", lambda: workload(duration=1e9, max_events=5000),
      EventBudgetExceeded, r"max_events=5000.*run_workload"),
     ("run_workload max_events 0", lambda: workload(max_events=0), ValueError, r"max_events=0"),

@@ -1,4 +1,4 @@
-"""Tests of course_lib.consistency: the AP and CP registers, their clients and the meters."""
+"""Tests of course_lib.topics.consistency: the AP and CP registers, their clients, the workload and the meters."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_lib.consistency import (INITIAL_VERSION, MODES, AsyncReplica, PrimaryReplica,
-                                    RegisterClient, interrupted_write_scenario, quorum_scenario,
-                                    session_run, session_scenario,
-                                    RegisterReplica, first_violation, latencies, plot_windows,
-                                    run_workload, stale_reads, windows)
+from course_lib.topics.consistency import (INITIAL_VERSION, MODES, AsyncReplica, Clients, Faults,
+                                           PrimaryReplica, RegisterClient, interrupted_write_scenario,
+                                           quorum_scenario, session_run, session_scenario,
+                                           RegisterReplica, first_violation, latencies, plot_windows,
+                                           run_workload, stale_reads, windows)
 from course_lib.history import History
 from course_lib.sim import HandlerError
 
@@ -58,8 +58,8 @@ def test_ap_register_diverges_during_a_partition_and_converges_after_healing():
     def snapshot_mid_partition(sim):
         sim.at(70.0, lambda: during.update({r: sim.node(r).snapshot() for r in ("n1", "n2", "n3")}))
 
-    run = run_workload("AP", seed=4, partition=(30, 90), loss=0.1, duration=120,
-                       read_fraction=0.3, faults=snapshot_mid_partition)
+    run = run_workload("AP", seed=4, duration=120, clients=Clients(read_fraction=0.3),
+                       faults=Faults(partition=(30, 90), loss=0.1, schedule=snapshot_mid_partition))
     assert during["n1"] == during["n2"] != during["n3"]
     assert run.converged().valid, run.converged().explain()
     assert run.summary()["fail"] == 0  # lost client messages time out, but nobody refuses
@@ -69,7 +69,7 @@ def test_ap_register_serves_stale_reads_that_the_linearizability_checker_catches
     """Under a partition some seeds give stale reads; every history with one is judged not linearizable."""
     caught = 0
     for seed in range(6):
-        run = run_workload("AP", seed=seed, partition=(20, 60), duration=80)
+        run = run_workload("AP", seed=seed, faults=Faults(partition=(20, 60)), duration=80)
         stale = run.stale_reads()
         if stale:
             caught += 1
@@ -80,7 +80,8 @@ def test_ap_register_serves_stale_reads_that_the_linearizability_checker_catches
 
 def test_ap_register_applies_a_duplicated_write_once():
     """A write request the network duplicates gets one version, not two."""
-    run = run_workload("AP", seed=2, duplicate=0.5, duration=60, read_fraction=0.2)
+    run = run_workload("AP", seed=2, faults=Faults(duplicate=0.5), duration=60,
+                       clients=Clients(read_fraction=0.2))
     writes = [op for op in run.history.operations() if op.f == "write"]
     versions = [v for r in run.replicas for v in run.sim.node(r).seen.values()]
     assert len(versions) == len(writes) == len(set(versions))
@@ -88,8 +89,8 @@ def test_ap_register_applies_a_duplicated_write_once():
 
 def test_ap_register_with_write_acks_is_unsure_of_writes_it_cannot_replicate():
     """write_acks=2 of 3: a cut-off replica cannot collect the acks and answers error(definite=False)."""
-    run = run_workload("AP", seed=1, replica_options={"write_acks": 2}, partition=(20, 60),
-                       duration=80, read_fraction=0.3)
+    run = run_workload("AP", seed=1, replica_options={"write_acks": 2}, faults=Faults(partition=(20, 60)),
+                       duration=80, clients=Clients(read_fraction=0.3))
     far = [op for op in run.history.operations()
            if run.clients[op.process] == "n3" and 21 <= op.call_time <= 55]
     far_writes = [op for op in far if op.f == "write"]
@@ -102,7 +103,7 @@ def test_ap_write_acks_trade_latency_for_fewer_stale_reads():
     results = []
     for acks in (0, 2):
         run = run_workload("AP", seed=7, replica_options={"write_acks": acks}, duration=150,
-                           clients_per_replica=2, think=(1, 3))
+                           clients=Clients(per_replica=2, think=(1, 3)))
         results.append((sorted(latencies(run.history, "write"))[len(latencies(run.history, "write")) // 2],
                         len(run.stale_reads())))
     (fast, many), (slow, few) = results
@@ -119,9 +120,9 @@ def random_replica_faults(sim):
 @given(seed=st.integers(min_value=0, max_value=10**6))
 def test_cp_register_is_linearizable_under_partitions_loss_and_crashes(seed):
     """The primary-based register gives linearizable histories whatever the faults."""
-    run = run_workload("CP", seed=seed, loss=0.05, duplicate=0.05, reorder=0.1, duration=80,
-                       clients_per_replica=2, think=(0.5, 3.0), read_fraction=0.5,
-                       faults=random_replica_faults)
+    run = run_workload("CP", seed=seed, duration=80,
+                       clients=Clients(per_replica=2, think=(0.5, 3.0), read_fraction=0.5),
+                       faults=Faults(loss=0.05, duplicate=0.05, reorder=0.1, schedule=random_replica_faults))
     result = run.check()
     assert result.valid is True, result.explain()
     assert run.stale_reads() == []
@@ -135,8 +136,8 @@ def test_cp_register_survives_a_primary_crash_with_its_data():
         sim.at(29.99, lambda: seen.update(before=sim.node("n1").snapshot()))
         sim.at(45.01, lambda: seen.update(after=sim.node("n1").snapshot()))
 
-    run = run_workload("CP", seed=3, crashes=[("n1", 30, 45)], duration=80, read_fraction=0.5,
-                       faults=watch_primary)
+    run = run_workload("CP", seed=3, duration=80, clients=Clients(read_fraction=0.5),
+                       faults=Faults(crashes=[("n1", 30, 45)], schedule=watch_primary))
     assert seen["before"] and seen["after"] == seen["before"]
     assert run.check().valid is True
     down = [op for op in run.history.operations() if 31 <= op.call_time <= 43]
@@ -145,7 +146,8 @@ def test_cp_register_survives_a_primary_crash_with_its_data():
 
 def test_cp_register_refuses_on_the_far_side_of_a_partition():
     """Cut off from the primary, a replica refuses: reads fail, writes are indeterminate; the rest works."""
-    run = run_workload("CP", seed=5, partition=(30, 70), duration=100, clients_per_replica=2)
+    run = run_workload("CP", seed=5, faults=Faults(partition=(30, 70)), duration=100,
+                       clients=Clients(per_replica=2))
     far = [op for op in run.history.operations()
            if run.clients[op.process] == "n3" and 31 <= op.call_time <= 67]
     near = [op for op in run.history.operations()
@@ -159,7 +161,7 @@ def test_cp_register_refuses_on_the_far_side_of_a_partition():
 
 def test_cp_register_with_the_primary_cut_off_serves_only_the_minority():
     """A fixed primary is not a majority: cut it off and the two-replica side refuses."""
-    run = run_workload("CP", seed=5, partition=(30, 70), cut_off=["n1"], duration=100)
+    run = run_workload("CP", seed=5, faults=Faults(partition=(30, 70), cut_off=["n1"]), duration=100)
     majority = [op for op in run.history.operations()
                 if run.clients[op.process] != "n1" and 31 <= op.call_time <= 67]
     assert majority and not any(op.status == "ok" for op in majority)
@@ -176,7 +178,7 @@ def test_modes_switch_between_the_two_registers():
 
 def test_client_records_a_timeout_as_info_after_its_timeout():
     """No answer: the operation completes as info exactly one timeout after it was invoked."""
-    run = run_workload(Silent, seed=0, duration=20, timeout=3.0)
+    run = run_workload(Silent, seed=0, duration=20, clients=Clients(timeout=3.0))
     ops = run.history.operations()
     assert ops and all(op.status == "info" for op in ops if op.return_time is not None)
     assert all(math.isclose(op.return_time - op.call_time, 3.0) for op in ops
@@ -185,7 +187,7 @@ def test_client_records_a_timeout_as_info_after_its_timeout():
 
 def test_client_records_refusals_as_fail_or_info_as_the_replica_says():
     """error(definite=True) is a fail, error(definite=False) an info."""
-    run = run_workload(Refuser, seed=0, duration=40, read_fraction=0.5)
+    run = run_workload(Refuser, seed=0, duration=40, clients=Clients(read_fraction=0.5))
     ops = run.history.operations()
     assert {op.status for op in ops if op.f == "read"} == {"fail"}
     assert {op.status for op in ops if op.f == "write"} == {"info"}
@@ -194,7 +196,7 @@ def test_client_records_refusals_as_fail_or_info_as_the_replica_says():
 
 def test_client_records_ok_reads_with_the_value_and_writes_unique_values():
     """Reads carry what they read; every write writes a new integer."""
-    run = run_workload("CP", seed=0, duration=60, clients_per_replica=2)
+    run = run_workload("CP", seed=0, duration=60, clients=Clients(per_replica=2))
     ops = run.history.operations()
     values = [op.value for op in ops if op.f == "write"]
     assert len(values) == len(set(values)) and all(isinstance(v, int) for v in values)
@@ -206,7 +208,7 @@ def test_client_records_ok_reads_with_the_value_and_writes_unique_values():
 def test_client_stops_the_run_on_a_protocol_error():
     """Answering a read with write_ok is an error that names the replica and the protocol."""
     with pytest.raises(HandlerError, match="protocol expects 'read_ok' or 'error'"):
-        run_workload(Confused, seed=0, duration=40, read_fraction=1.0)
+        run_workload(Confused, seed=0, duration=40, clients=Clients(read_fraction=1.0))
 
 
 def test_a_restarted_client_abandons_its_open_operation():
@@ -215,7 +217,8 @@ def test_a_restarted_client_abandons_its_open_operation():
         sim.nemesis.crash("c0", at=10, restart_at=12)
 
     # The first operation starts before t=8 and waits 50 for its answer: open at t=10.
-    run = run_workload(Silent, seed=0, duration=30, timeout=50.0, faults=crash_client)
+    run = run_workload(Silent, seed=0, duration=30, clients=Clients(timeout=50.0),
+                       faults=Faults(schedule=crash_client))
     mine = [op for op in run.history.operations() if op.process == 0]
     assert any(op.output == "client crashed" for op in mine)
     assert any(op.call_time > 12 for op in mine)
@@ -302,34 +305,65 @@ def test_latencies_are_the_durations_of_ok_operations():
     (dict(replica="XP"), ValueError, "replica='XP'"),
     (dict(seed=1.5), TypeError, "seed=1.5"),
     (dict(replicas="n1"), TypeError, "replicas='n1'"),
-    (dict(replicas=["n1", "n1"]), ValueError, "names a node twice"),
-    (dict(clients_per_replica=0), ValueError, "clients_per_replica=0"),
+    (dict(replicas=["n1", "n1"]), ValueError, "names 'n1' twice"),
     (dict(duration=-1), ValueError, "duration=-1"),
-    (dict(partition=(50, 20)), ValueError, "partition=\\(50, 20\\)"),
-    (dict(partition=(10, 20), cut_off=["n9"]), ValueError, "cut_off=\\['n9'\\]"),
-    (dict(partition=(10, 20), cut_off=["n1", "n2", "n3"]), ValueError, "both sides"),
-    (dict(crashes=[("n1", 10)]), ValueError, "crashes\\[0\\]"),
-    (dict(crashes=[("n1", 10, 5)]), ValueError, "restart_at must be after at"),
-    (dict(loss=1.5), ValueError, "loss=1.5"),
-    (dict(timeout=0), ValueError, "timeout=0"),
-    (dict(think=(5, 1)), ValueError, "think=\\(5.0, 1.0\\)"),
-    (dict(read_fraction=-0.1), ValueError, "read_fraction=-0.1"),
-    (dict(keys=[]), ValueError, "keys=\\[\\]"),
-    (dict(faults="nemesis"), TypeError, "faults='nemesis'"),
+    (dict(faults=Faults(partition=(10, 20), cut_off=["n9"])), ValueError, "cut_off=\\['n9'\\]"),
+    (dict(faults=Faults(partition=(10, 20), cut_off=["n1", "n2", "n3"])), ValueError, "both sides"),
+    (dict(faults=Faults(crashes=[("n9", 10, None)])), ValueError, "crashes\\[0\\].*'n9' is not one of replicas"),
+    (dict(faults=lambda sim: None), TypeError, "faults=.* must be a Faults.*Faults\\(schedule="),
+    (dict(clients={"per_replica": 2}), TypeError, "clients=\\{'per_replica': 2\\} must be a Clients"),
+    (dict(clients=Clients(per_replica=10**9)), ValueError, "per_replica=1000000000.*max_events"),
     (dict(replica_options=[1]), TypeError, "replica_options=\\[1\\]"),
     (dict(replica_options={"write_acks": 3}), ValueError, "write_acks=3"),
     (dict(replica="CP", replica_options={"primary": "n7"}), ValueError, "primary='n7'"),
     (dict(replica="CP", replica_options={"forward_timeout": 0}), ValueError, "forward_timeout=0"),
-    (dict(route="anywhere"), ValueError, "route='anywhere'"),
-    (dict(session="token"), TypeError, "session='token'"),
-    (dict(retry_delay=0), ValueError, "retry_delay=0"),
+    (dict(partition=(30, 70)), TypeError, "partition=\\(30, 70\\) is not an argument of run_workload: pass "
+                                          "faults=Faults\\(partition=\\(30, 70\\)\\)"),
+    (dict(clients_per_replica=2), TypeError, "pass clients=Clients\\(per_replica=2\\)"),
+    (dict(partitions=(30, 70)), TypeError, "unexpected keyword argument partitions=\\(30, 70\\)"),
 ])
 def test_run_workload_names_the_bad_argument(kwargs, error, match):
-    """Every wrong argument is an error naming the parameter and its value."""
+    """Every wrong argument is an error naming the parameter and its value; an old keyword says where it went."""
     kwargs = {"replica": "AP", "seed": 0, **kwargs}
     replica = kwargs.pop("replica")
     with pytest.raises(error, match=match):
         run_workload(replica, **kwargs)
+
+
+@pytest.mark.parametrize("make, error, match", [
+    (lambda: Faults(partition=(50, 20)), ValueError, "partition=\\(50, 20\\)"),
+    (lambda: Faults(partition=50), ValueError, "partition=50 must be \\(start, end\\) or None"),
+    (lambda: Faults(cut_off="n1"), TypeError, "cut_off='n1'"),
+    (lambda: Faults(crashes=[("n1", 10)]), ValueError, "crashes\\[0\\]"),
+    (lambda: Faults(crashes=[("n1", 10, 5)]), ValueError, "restart_at must be after at"),
+    (lambda: Faults(loss=1.5), ValueError, "loss=1.5"),
+    (lambda: Faults(reorder="often"), TypeError, "reorder='often'"),
+    (lambda: Faults(latency=-1), ValueError, "latency=-1"),
+    (lambda: Faults(schedule="nemesis"), TypeError, "schedule='nemesis'"),
+    (lambda: Clients(per_replica=0), ValueError, "per_replica=0"),
+    (lambda: Clients(latency=-0.1), ValueError, "latency=-0.1"),
+    (lambda: Clients(timeout=0), ValueError, "timeout=0"),
+    (lambda: Clients(think=(5, 1)), ValueError, "think=\\(5.0, 1.0\\)"),
+    (lambda: Clients(think=3), ValueError, "think=3 must be \\(low, high\\)"),
+    (lambda: Clients(read_fraction=-0.1), ValueError, "read_fraction=-0.1"),
+    (lambda: Clients(keys=[]), ValueError, "keys=\\[\\]"),
+    (lambda: Clients(route="anywhere"), ValueError, "route='anywhere'"),
+    (lambda: Clients(session="token"), TypeError, "session='token'"),
+    (lambda: Clients(retry_delay=0), ValueError, "retry_delay=0"),
+])
+def test_clients_and_faults_check_their_fields_when_made(make, error, match):
+    """A bad field of Clients or Faults is refused when the value is made, naming the field and its value."""
+    with pytest.raises(error, match=match):
+        make()
+
+
+def test_clients_and_faults_are_values():
+    """Equal settings are equal values, shown with their checked fields; they cannot be changed after checking."""
+    assert Clients(per_replica=2, think=(1, 4)) == Clients(per_replica=2, think=(1.0, 4.0))
+    assert Faults(partition=(30, 70), cut_off=["n1"]).cut_off == ("n1",)
+    with pytest.raises(AttributeError):
+        Faults().loss = 0.5  # type: ignore[misc]
+    assert "per_replica=2" in repr(Clients(per_replica=2))
 
 
 def test_meters_name_their_bad_arguments():
@@ -360,7 +394,7 @@ def test_replica_refuse_checks_definite():
             self.refuse(msg, "no", definite="no")
 
     with pytest.raises(HandlerError, match="definite='no'"):
-        run_workload(Sloppy, seed=0, duration=20, read_fraction=1.0)
+        run_workload(Sloppy, seed=0, duration=20, clients=Clients(read_fraction=1.0))
 
 
 def test_client_class_is_exported_for_custom_harnesses():
@@ -475,14 +509,14 @@ def test_gather_names_bad_arguments():
 def test_routed_clients_spread_their_operations_over_the_replicas():
     """route='random' and 'rotate' send one client's operations to every replica; 'home' to one."""
     for route, expected in (("home", {"n1"}), ("random", {"n1", "n2", "n3"}), ("rotate", {"n1", "n2", "n3"})):
-        run = run_workload("AP", seed=1, duration=100, think=(1, 3), route=route)
+        run = run_workload("AP", seed=1, duration=100, clients=Clients(think=(1, 3), route=route))
         targets = {e.peer for e in run.sim.trace.filter(kind="send") if e.node == "c0" and e.type in ("read", "write")}
         assert targets == expected, route
 
 
 def test_mobile_clients_reach_every_replica_during_a_partition():
     """With routing, a partition cuts replicas from each other but no client from any replica."""
-    run = run_workload("AP", seed=2, duration=80, route="rotate", partition=(10, 70))
+    run = run_workload("AP", seed=2, duration=80, clients=Clients(route="rotate"), faults=Faults(partition=(10, 70)))
     assert run.partitions == [(10, 70)]
     dropped = [e for e in run.sim.trace.filter(kind="drop") if e.info == "partition"]
     assert dropped and all(e.node.startswith("n") and e.peer.startswith("n") for e in dropped)
@@ -507,7 +541,7 @@ class Picky:
 
 def test_a_session_client_retries_rejected_reads_and_gives_up_definitely():
     """Rejected answers are retried at other replicas, then recorded as fail at the deadline."""
-    run = run_workload("AP", seed=3, duration=60, route="random", session=Picky, read_fraction=0.5)
+    run = run_workload("AP", seed=3, duration=60, clients=Clients(route="random", session=Picky, read_fraction=0.5))
     reads = [op for op in run.history.operations() if op.f == "read"]
     assert reads and all(op.status in ("fail", "info") for op in reads)  # info: the last try timed out
     assert sum(op.output == "no replica was fresh enough" for op in reads) > len(reads) / 2
