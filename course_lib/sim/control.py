@@ -59,7 +59,7 @@ import random
 from contextlib import contextmanager
 from heapq import heappop
 from types import MethodType as _METHOD
-from typing import Any, Iterable, Iterator, NamedTuple
+from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
 from .errors import SimulationError
 from .messages import _ATOMIC, Message, SlowMessage
@@ -480,30 +480,39 @@ def _timer_detail(node: Node, timer: Timer) -> tuple:
 # -- copying and fingerprints -------------------------------------------------------------------
 def _clone(value: Any, memo: dict) -> Any:
     """A deep copy that shares what cannot change (numbers, strings, frozen messages) and is fast on
-    the containers node state is made of; ``memo`` maps objects that are never copied to themselves."""
+    the containers node state is made of; ``memo`` maps what was copied already (so two references
+    to one list stay one list) and the objects never copied (nodes, the simulation) to themselves."""
     cls = value.__class__
     if cls in _ATOMIC or cls is Message or cls is frozenset:
         return value
-    if cls is list:
-        return [_clone(v, memo) for v in value]
-    if cls is dict:  # keys too: a node's timers are the keys of a dict
-        return {(k if k.__class__ in _ATOMIC else _clone(k, memo)): _clone(v, memo)
-                for k, v in value.items()}
     if cls is tuple:
-        return tuple([_clone(v, memo) for v in value])
-    if cls is set:
-        return {v if v.__class__ in _ATOMIC else _clone(v, memo) for v in value}
+        for v in value:
+            if v.__class__ not in _ATOMIC:
+                return tuple([_clone(v, memo) for v in value])
+        return value
     found = memo.get(id(value))
     if found is not None:
         return found
+    if cls is list:
+        out = memo[id(value)] = []
+        out.extend([v if v.__class__ in _ATOMIC else _clone(v, memo) for v in value])
+        return out
+    if cls is dict:  # keys too: a node's timers are the keys of a dict
+        out = memo[id(value)] = {}
+        for k, v in value.items():
+            out[k if k.__class__ in _ATOMIC else _clone(k, memo)] = \
+                v if v.__class__ in _ATOMIC else _clone(v, memo)
+        return out
+    if cls is set:
+        out = memo[id(value)] = {v if v.__class__ in _ATOMIC else _clone(v, memo) for v in value}
+        return out
     if cls is Timer:  # its node is never copied, so its callback (bound to the node) is shared
         out = object.__new__(Timer)
         memo[id(value)] = out
         out.node, out.callback, out.name, out.interval = value.node, value.callback, value.name, value.interval
         out.active, out.incarnation, out.due, out.generation = (value.active, value.incarnation,
                                                                  value.due, value.generation)
-        args = value.args
-        out.args = args if all(a.__class__ in _ATOMIC for a in args) else _clone(args, memo)
+        out.args = _clone(value.args, memo)
         return out
     if cls is Request:
         out = object.__new__(cls)
@@ -513,15 +522,34 @@ def _clone(value: Any, memo: dict) -> Any:
                 setattr(out, slot, _clone(getattr(value, slot), memo))
         return out
     if cls is Storage:
-        out = Storage()
-        memo[id(value)] = out
+        out = memo[id(value)] = Storage()
         out.update({k: _clone(v, memo) for k, v in value.items()})
         return out
     if cls is _METHOD:  # a timer's callback: bound to its node, which is never copied
         return _METHOD(value.__func__, _clone(value.__self__, memo))
+    plain = _PLAIN.get(cls)
+    if plain is None:
+        plain = _PLAIN[cls] = _is_plain(cls)
+    if plain:  # an object of a plain class (a checker's memory, a dataclass): copy its __dict__
+        out = object.__new__(cls)
+        memo[id(value)] = out
+        out.__dict__.update(_clone(value.__dict__, memo))
+        return out
     if callable(value) and not hasattr(value, "__dict__"):  # builtins: shared
         return value
     return copy.deepcopy(value, memo)
+
+
+_PLAIN: dict = {}
+
+
+def _is_plain(cls: type) -> bool:
+    """Whether copying an instance's __dict__ copies it (no slots, no custom copy or pickling)."""
+    return (cls.__reduce_ex__ is object.__reduce_ex__ and cls.__reduce__ is object.__reduce__
+            and getattr(cls, "__deepcopy__", None) is None and "__slots__" not in cls.__dict__
+            and cls.__new__ is object.__new__ and cls.__setattr__ is object.__setattr__
+            and type(cls) is type and all(b.__dict__.get("__slots__") is None for b in cls.__mro__[1:-1])
+            and isinstance(getattr(cls, "__dict__", None), Mapping) and "__dict__" in dir(cls))
 
 
 def _freeze(value: Any) -> Any:

@@ -268,6 +268,11 @@ class _Book:
     def note_apply(self, index: int, command: Any) -> None:
         self.max_index = max(self.max_index, index)
 
+    def search_state(self) -> dict:
+        """What a schedule search compares (course_lib.sim.control): what each server applied,
+        not the counters, which differ between schedules that reach the same state."""
+        return {node: commands for node, (_, commands) in self.applied.items()}
+
 
 def _book(sim: Simulation) -> _Book:
     return sim.memo("course_lib.topics.raft/book", _Book)
