@@ -661,6 +661,12 @@ ERRORS = [
      r"grant_votes='no'"),
     ("ScriptedPeer received an int", lambda: add(raft.ScriptedPeer).received(5), TypeError,
      r"msg_type=5"),
+    # raft: the schedule search scenario
+    ("election_search depth 0", lambda: raft.election_search(Idle, depth=0), ValueError, r"depth=0"),
+    ("election_search n a str", lambda: raft.election_search(Idle, n="3"), TypeError, r"n='3'"),
+    ("election_search max_states -1", lambda: raft.election_search(Idle, max_states=-1), ValueError,
+     r"max_states=-1"),
+    ("election_search cls not a Raft class", lambda: raft.election_search(Node), TypeError, r"cls="),
     # raft: the cluster
     ("RaftCluster cls not a Raft class", lambda: raft.RaftCluster(Node, 3), TypeError, r"cls="),
     ("RaftCluster n bool", lambda: raft.RaftCluster(Idle, True), TypeError, r"n=True"),

@@ -27,7 +27,8 @@ learner's, in the chapter's exercise.
   test one rule of Figure 2 at a time.
 - :mod:`~course_lib.topics.raft.scenarios`: the graded scenarios (``initial_election`` ...
   ``churn``, all in :data:`SCENARIOS`): each takes the Raft class and a seed and raises
-  :class:`~course_lib.grading.ScenarioFailed`.
+  :class:`~course_lib.grading.ScenarioFailed`; and :func:`election_search`, which searches every
+  schedule of three servers' first steps (:mod:`course_lib.search`) instead of one seeded run.
 - :mod:`~course_lib.topics.raft.pictures`: :func:`role_timeline` and :func:`log_rows`.
 
 A log is a Python list of ``(term, command)`` pairs; log index ``i`` (1-based,
@@ -50,7 +51,8 @@ from .messages import (RAFT_TYPES, AppendEntries, AppendEntriesReply, RequestVot
                        RequestVoteReply)
 from .node import ELECTION_TIMEOUT, HEARTBEAT_INTERVAL, ROLES, RaftBase
 from .pictures import ROLE_COLORS, log_rows, role_spans, role_timeline, term_color
-from .scenarios import (SCENARIOS, basic_agreement, churn, concurrent_starts, election_budget,
+from .scenarios import (SCENARIOS, SEARCH_SCENARIOS, basic_agreement, churn, concurrent_starts, election_budget,
+                        election_search,
                         fast_backup, figure8, follower_failure, follower_log_rules, initial_election,
                         leader_commit_rules, leader_failure, many_elections, message_budget,
                         no_agreement_without_majority, persist1, persist2, persist3, persist_state,
@@ -60,7 +62,7 @@ from .scenarios import (SCENARIOS, basic_agreement, churn, concurrent_starts, el
 __all__ = [
     "RequestVote", "RequestVoteReply", "AppendEntries", "AppendEntriesReply", "RAFT_TYPES",
     "RaftBase", "ScriptedPeer", "RaftCluster", "ROLES",
-    "HEARTBEAT_INTERVAL", "ELECTION_TIMEOUT", "SCENARIOS",
+    "HEARTBEAT_INTERVAL", "ELECTION_TIMEOUT", "SCENARIOS", "SEARCH_SCENARIOS", "election_search",
     "ROLE_COLORS", "log_rows", "role_spans", "role_timeline", "term_color",
     "initial_election", "reelection", "many_elections", "election_budget", "vote_rules",
     "basic_agreement", "concurrent_starts", "follower_failure", "leader_failure", "rejoin_follower_catches_up",
