@@ -71,9 +71,11 @@ exercises: setup
 # then run this: it syncs each pair, taking the cells from whichever file was saved last (so do
 # not edit both), creates the missing half of a new lecture, and re-executes every .ipynb in place
 # with the venv's python3 kernel (hash seed 0). Outputs live only in the .ipynb.
+# One lecture only: make notebooks LECTURES=notebooks/03a_agreement
+LECTURES ?= $(sort $(basename $(wildcard notebooks/*.md notebooks/*.ipynb)))
 notebooks: setup
-	$(BIN)/jupytext --sync --quiet $(wildcard notebooks/*.md notebooks/*.ipynb)
-	$(BIN)/python -c "$$EXECUTE_LECTURE" notebooks/*.ipynb
+	$(BIN)/jupytext --sync --quiet $(foreach n,$(LECTURES),$(wildcard $(n).md $(n).ipynb))
+	$(BIN)/python -c "$$EXECUTE_LECTURE" $(addsuffix .ipynb,$(LECTURES))
 
 # Execute notebooks in place and keep nothing volatile, so that re-executing an unchanged lecture
 # writes the same bytes: no execution timings, consecutive stream outputs merged (where the kernel
