@@ -131,4 +131,25 @@ def vote_rules(cls: type, seed: Any) -> Simulation:
     if stale.success or stale.term != 5:
         raise _fail(f"s1 (term 5) answered a heartbeat of term 1 with {stale}; expected success=False "
                     "and term=5 so the stale leader steps down", sim)
+    # Granting a vote resets the election timer: a candidate of term 7 asks just before s1's timer
+    # would fire; having voted, s1 must wait a whole new timeout before it stands itself.
+    timer = node._election_timer
+    if node.role != "follower" or timer is None or not timer.active or timer.due <= sim.now + 3:
+        raise _fail(f"at time {sim.now:g} s1 should be a follower of term 5 with its election timer "
+                    f"armed (it is a {node.role}, timer {timer}): did it stand for election although "
+                    "it voted in term 5?", sim)
+    ask = timer.due - 2
+    sim.at(ask, b.send, "s1", RequestVote(term=7, candidate_id="s3", last_log_index=node.last_log_index(),
+                                          last_log_term=node.last_log_term()))
+    sim.run(until=ask + ELECTION_TIMEOUT[0])
+    vote = b.received("request_vote_reply")[-1]
+    if not vote.vote_granted or vote.term != 7:
+        raise _fail(f"s3 asked s1 for its vote in term 7 (a new term, s1's log no longer than s3's) and got "
+                    f"{vote}; expected the vote, in term 7", sim)
+    stood = [e.time for e in sim.trace.filter(kind="send", node="s1", type="request_vote") if e.time > ask]
+    if stood:
+        raise _fail(f"s1 granted its vote to s3 at time {ask + 1:g} and stood for election itself at time "
+                    f"{stood[0]:g}, {stood[0] - ask - 1:g} units later: granting a vote resets the election "
+                    f"timer (Figure 2, Rules for Followers), so a server that has just voted waits a whole "
+                    f"timeout (at least {ELECTION_TIMEOUT[0]}) before it stands", sim)
     return sim

@@ -280,6 +280,15 @@ def follower_log_rules(cls: type, seed: Any) -> Simulation:
     sim.run(until=35)
     if last_reply().success:
         raise _fail("s1 accepted an AppendEntries with prev_log_index=7 although its log has 3 entries", sim)
+    # An AppendEntries that confirms only index 1 (prev=1, no entries) cannot commit beyond it, whatever
+    # leader_commit says: s1's entries 2 and 3 are not known to match the leader's yet.
+    ae(36, 1, 1, 1, (), 3)
+    sim.run(until=38)
+    if node.commit_index != 1:
+        raise _fail(f"an AppendEntries with prev_log_index=1, no entries and leader_commit=3 set s1's "
+                    f"commit_index to {node.commit_index}; expected 1: commit_index = min(leader_commit, "
+                    "index of the last new entry) (Figure 2, AppendEntries rule 5), and this request "
+                    "vouches for s1's log only up to index 1, not up to its last entry", sim)
     # A heartbeat commits index 2: two entries applied, in order.
     ae(40, 1, 3, 1, (), 2)
     sim.run(until=45)
