@@ -187,11 +187,12 @@ class Controlled:
         self._crash_loaded: tuple | None = None
         self._live_fp: list = [None] * len(self._nodes)  # fingerprints of changed nodes, not yet saved
         self._dog: Any = None
-        self._rng_now: list = [None] * len(self._nodes)  # the saved generator state each node holds
-        if not replay:  # note when a node draws, so an unused generator's state is not saved again
-            for node in self._nodes:
-                if node._rng.__class__ is random.Random:
-                    node._rng.__class__ = _TrackedRandom
+        for node in self._nodes:  # a generator whose whole state is one int (see _SearchRandom)
+            rng = node._rng
+            if rng.__class__ is random.Random:
+                state = rng.getrandbits(64)
+                rng.__class__ = _SearchRandom
+                rng._s = state
         sim._max_events = float("inf")  # the search bounds itself
         sim._fast_delay = 0.0           # every send goes straight into flight
         self._time = sim.env._now
@@ -401,11 +402,7 @@ class Controlled:
                 memo = dict(self._memo)
                 data = {k: (v if v.__class__ in _ATOMIC else _clone(v, memo))
                         for k, v in node.__dict__.items() if k not in _CONSTANT}
-                rng = node._rng
-                if getattr(rng, "used", True) or self._rng_now[i] is None:
-                    self._rng_now[i] = rng.getstate()
-                    rng.used = False
-                saved = self._loaded[i] = _NodeSaved(data, self._rng_now[i])
+                saved = self._loaded[i] = _NodeSaved(data, node._rng.getstate())
                 fp = self._live_fp[i]
                 saved._fp = fp if fp is not None else _node_fp(node, data)
             nodes.append(saved)
@@ -431,11 +428,7 @@ class Controlled:
             data = {k: (v if v.__class__ in _ATOMIC else _clone(v, memo)) for k, v in mine.data.items()}
             data.update(self._consts[i])
             node.__dict__ = data
-            rng = node._rng
-            if mine.rng is not self._rng_now[i] or getattr(rng, "used", True):
-                rng.setstate(mine.rng)
-                self._rng_now[i] = mine.rng
-                rng.used = False
+            node._rng.setstate(mine.rng)
             self._loaded[i] = mine
         self._inflight = list(saved.inflight)
         if self._memo_loaded is not saved.memos:
@@ -454,19 +447,50 @@ class Controlled:
         return list(self._inflight)
 
 
-class _TrackedRandom(random.Random):
-    """A node's generator during a search: it notes when it is drawn from, so that the search
-    saves its state only then (every draw goes through random() or getrandbits())."""
+_MASK64 = (1 << 64) - 1
 
-    used = True
+
+class _SearchRandom(random.Random):
+    """A node's generator in a controlled simulation: splitmix64 over one int, its whole state.
+
+    Saving and restoring it with the node's state costs nothing (a Mersenne Twister's state is
+    625 words: copying it was a fifth of a search's time). The draws are not those of an
+    ordinary run with the same seed, which does not matter where time is abstract; a search
+    and the replay of its schedule draw the same numbers. Every draw goes through
+    :meth:`random` or :meth:`getrandbits`.
+    """
+
+    _s = 0
+
+    def seed(self, a: Any = None, version: int = 2) -> None:
+        if isinstance(a, int):
+            self._s = a & _MASK64
+        else:  # a str, bytes or None: through a Mersenne Twister, deterministically for str and bytes
+            self._s = random.Random(a).getrandbits(64)
+
+    def getstate(self) -> int:
+        return self._s
+
+    def setstate(self, state: Any) -> None:
+        self._s = state
+
+    def _next(self) -> int:
+        z = self._s = (self._s + 0x9E3779B97F4A7C15) & _MASK64
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+        return z ^ (z >> 31)
 
     def random(self) -> float:
-        self.used = True
-        return super().random()
+        return (self._next() >> 11) * (1.0 / 9007199254740992.0)
 
     def getrandbits(self, k: int) -> int:
-        self.used = True
-        return super().getrandbits(k)
+        if k < 0:
+            raise ValueError("number of bits must be non-negative")
+        out, have = 0, 0
+        while have < k:
+            out = (out << 64) | self._next()
+            have += 64
+        return out >> (have - k)
 
 
 def _timer_detail(node: Node, timer: Timer) -> tuple:
