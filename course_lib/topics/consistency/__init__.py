@@ -66,9 +66,11 @@ from which the history stops being linearizable), :func:`windows`
 Modules
 -------
 :mod:`~.replicas` (the replica classes), :mod:`~.client` (:class:`RegisterClient`),
+:mod:`~.causal` (:func:`causal_memory`, Ahamad et al.'s causal memory on one register),
 :mod:`~.workload` (:func:`run_workload`, :class:`Clients`, :class:`Faults`,
-:class:`RegisterRun`), :mod:`~.metrics` (the meters), :mod:`~.pictures`
-(:func:`plot_windows`) and :mod:`~.scenarios` (the exercise's scenarios).
+:class:`RegisterRun`, :func:`summary_table`), :mod:`~.metrics` (the meters), :mod:`~.pictures`
+(:func:`plot_windows`, :func:`plot_register_history`, :func:`plot_model_map`) and
+:mod:`~.scenarios` (the exercise's scenarios).
 
 Example:
     >>> run = run_workload("CP", seed=1, duration=60, faults=Faults(partition=(20, 40)))
@@ -79,19 +81,22 @@ Example:
     (True, 0)
 """
 
+from .causal import CausalResult, causal_memory
 from .client import ROUTES, RegisterClient
 from .metrics import StaleRead, Window, first_violation, latencies, stale_reads, windows
-from .pictures import plot_windows
+from .pictures import MODEL_MAP, plot_model_map, plot_register_history, plot_windows
 from .replicas import INITIAL_VERSION, MODES, AsyncReplica, PrimaryReplica, RegisterReplica
 from .scenarios import interrupted_write_scenario, quorum_scenario, session_run, session_scenario
-from .workload import LATENCY, Clients, Faults, RegisterRun, run_workload
+from .workload import LATENCY, Clients, Faults, RegisterRun, run_workload, summary_table
 
 __all__ = [
     "AsyncReplica",
+    "CausalResult",
     "Clients",
     "Faults",
     "INITIAL_VERSION",
     "LATENCY",
+    "MODEL_MAP",
     "MODES",
     "PrimaryReplica",
     "ROUTES",
@@ -99,15 +104,19 @@ __all__ = [
     "RegisterReplica",
     "RegisterRun",
     "StaleRead",
+    "causal_memory",
     "Window",
     "first_violation",
     "interrupted_write_scenario",
     "latencies",
+    "plot_model_map",
+    "plot_register_history",
     "plot_windows",
     "quorum_scenario",
     "run_workload",
     "session_run",
     "session_scenario",
     "stale_reads",
+    "summary_table",
     "windows",
 ]

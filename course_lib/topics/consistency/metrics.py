@@ -54,8 +54,8 @@ class StaleRead:
     missed: Operation
 
     def __str__(self) -> str:
-        return (f"{self.read} at t={self.read.call_time:g} missed {self.missed}, "
-                f"acknowledged at t={self.missed.return_time:g}")
+        return (f"{self.read} at t={self.read.call_time:.2f} missed {self.missed}, "
+                f"acknowledged at t={self.missed.return_time:.2f}")
 
 
 def stale_reads(history: History | Iterable[Operation]) -> list[StaleRead]:

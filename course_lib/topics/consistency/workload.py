@@ -277,6 +277,29 @@ class RegisterRun:
         return _converged(self.replica_states())
 
 
+def summary_table(runs: Mapping[str, RegisterRun]) -> str:
+    """Return the summaries of several runs as a small text table, one row per run.
+
+    Example:
+        >>> run = run_workload("CP", seed=1, duration=30)
+        >>> print(summary_table({"CP": run}))
+        run  operations   ok  fail  info  availability  stale reads  linearizable
+        CP           15   15     0     0        100.0%            0           yes
+    """
+    if not isinstance(runs, Mapping) or not runs:
+        raise InvalidArgumentType(f"runs={runs!r} must be a non-empty dict of label -> RegisterRun")
+    for label, run in runs.items():
+        if not isinstance(run, RegisterRun):
+            raise InvalidArgumentType(f"runs[{label!r}]={run!r} is not a RegisterRun")
+    width = max(len("run"), *(len(str(label)) for label in runs))
+    lines = [f"{'run':<{width}}  operations   ok  fail  info  availability  stale reads  linearizable"]
+    for label, run in runs.items():
+        s = run.summary()
+        lines.append(f"{str(label):<{width}}  {s['operations']:>10} {s['ok']:>4} {s['fail']:>5} {s['info']:>5} "
+                     f"{s['availability']:>13.1%} {s['stale_reads']:>12} {'yes' if s['linearizable'] else 'NO':>13}")
+    return "\n".join(lines)
+
+
 def run_workload(replica: type | str, *, seed: int | str, replicas: Sequence[Any] = ("n1", "n2", "n3"),
                  replica_options: Mapping[str, Any] | None = None, clients: Clients | None = None,
                  faults: Faults | None = None, duration: float = 120.0, settle: float = 30.0,
