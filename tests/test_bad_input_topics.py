@@ -527,6 +527,19 @@ ERRORS = [
      r"crash='sometimes'"),
     ("commit_scenario a billion transactions", lambda: transactions(transactions=10**9, settle=1e12), ValueError,
      r"transactions=1000000000 .*max_events=100000 events; pass a larger max_events"),
+    # commit: the schedule search scenario
+    ("commit_search participant a str", lambda: commit.commit_search(commit.NaiveCoordinator, "p"),
+     TypeError, r"participant_cls='p'"),
+    ("commit_search depth 0", lambda: commit.commit_search(commit.NaiveCoordinator, commit.NaiveParticipant,
+                                                           depth=0), ValueError, r"depth=0"),
+    ("commit_search participants a str", lambda: commit.commit_search(
+        commit.NaiveCoordinator, commit.NaiveParticipant, participants="3"), TypeError, r"participants='3'"),
+    ("commit_search crashes -1", lambda: commit.commit_search(commit.NaiveCoordinator, commit.NaiveParticipant,
+                                                              crashes=-1), ValueError, r"crashes=-1"),
+    ("commit_search refusal_rate 2", lambda: commit.commit_search(
+        commit.NaiveCoordinator, commit.NaiveParticipant, refusal_rate=2), ValueError, r"refusal_rate=2"),
+    ("commit_search max_states 0", lambda: commit.commit_search(
+        commit.NaiveCoordinator, commit.NaiveParticipant, max_states=0), ValueError, r"max_states=0"),
     ("transaction_outcomes of a str", lambda: commit.transaction_outcomes("sim"), TypeError, r"sim='sim'"),
     ("in_doubt_time of None", lambda: commit.in_doubt_time(None), TypeError, r"sim=None"),
     # the invariants

@@ -1,4 +1,4 @@
-"""Tests of course_lib.topics.agreement.commit: participants' databases, naive 2PC, 3PC, crash points, the scenario."""
+"""Tests of course_lib.topics.agreement.commit: databases, naive 2PC, 3PC, crash points, the scenario, the search."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 
 from course_lib.checkers import atomic_commit
 from course_lib.topics.agreement import (CommitCoordinator, CommitParticipant, NaiveCoordinator, NaiveParticipant,
-                                        ThreePCCoordinator, ThreePCParticipant, commit_scenario, crash_after,
-                                        in_doubt_time, set_refusal_rate, transaction_outcomes)
+                                        ThreePCCoordinator, ThreePCParticipant, commit_scenario, commit_search,
+                                        crash_after, in_doubt_time, set_refusal_rate, transaction_outcomes)
 from course_lib.grading import ScenarioFailed
 from course_lib.sim import Constant, InvariantViolation, Node, Simulation
 
@@ -229,3 +229,46 @@ def test_scenario_names_the_stuck_transaction():
     """A failure message names the transaction and the nodes that never decided."""
     with pytest.raises(ScenarioFailed, match=r"transaction 't1'.*\['p1', 'p2', 'p3'\]"):
         commit_scenario(NaiveCoordinator, Silent, seed=1)
+
+
+# -- the search ------------------------------------------------------------------------------------------
+
+class LateVoteCoordinator(NaiveCoordinator):
+    """Counts a vote even after it decided: a vote timeout's abort can be followed by a commit."""
+
+    def on_vote(self, msg):
+        votes = self.votes[msg.txid]
+        votes[msg.src] = msg.vote
+        if all(v == "yes" for v in votes.values()):
+            self._finish(msg.txid, "commit")
+
+
+def test_search_finds_the_forgetful_participant_with_its_shortest_schedule():
+    """One crash allowed, the search finds the naive participant that forgets its yes vote, in 7 steps for 2."""
+    with pytest.raises(ScenarioFailed) as failure:
+        commit_search(NaiveCoordinator, NaiveParticipant, participants=2, depth=8)
+    text = str(failure.value)
+    assert "a schedule of 7 steps breaks it" in text and " 7. " in text and " 8. " not in text
+    assert "crashes" in text and "atomic_commit" in text
+    replay = failure.value.sim
+    assert [e.info["outcome"] for e in replay.trace.custom("decide")] == ["commit", "abort"]
+
+
+def test_search_passes_naive_2pc_without_crashes():
+    """Without crashes no schedule of the naive 2PC breaks atomicity: the search exhausts its depth."""
+    result = commit_search(NaiveCoordinator, NaiveParticipant, participants=2, depth=8, crashes=0)
+    assert result.outcome == "exhausted" and result.states > 100
+
+
+def test_search_finds_a_vote_counted_after_the_timeout():
+    """A vote timeout may fire before any vote arrives: a coordinator counting late votes commits after aborting."""
+    with pytest.raises(ScenarioFailed, match=r"(?s)5 steps.*_give_up.*decided commit"):
+        commit_search(LateVoteCoordinator, NaiveParticipant, participants=2, depth=6, crashes=0)
+    for seed in range(20):  # a seeded run delivers the votes long before the timeout
+        commit_scenario(LateVoteCoordinator, NaiveParticipant, seed=seed, refusal_rate=0.0)
+
+
+def test_search_stops_at_its_state_budget():
+    """max_states bounds the search; what it covered is returned, not a failure."""
+    result = commit_search(NaiveCoordinator, NaiveParticipant, depth=12, crashes=0, max_states=50)
+    assert result.outcome == "limit" and result.states == 50

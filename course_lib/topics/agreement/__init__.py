@@ -1,8 +1,8 @@
 """Chapter 03a: agreement. Atomic commit, leader election, Paxos, and who led when.
 
 - :mod:`~course_lib.topics.agreement.commit`: participants' databases, naive two-phase commit,
-  three-phase commit, crash points and the commit scenario;
-- :mod:`~course_lib.topics.agreement.election`: the seeds' elections, bully and ring, leases,
+  three-phase commit, crash points, the commit scenario and the commit search;
+- :mod:`~course_lib.topics.agreement.election`: the tutorials' elections, bully and ring, leases,
   fencing, pauses, failure detection and the lease scenario;
 - :mod:`~course_lib.topics.agreement.paxos`: single-decree Paxos;
 - :mod:`~course_lib.topics.agreement.pictures`: :func:`leader_timeline`.
@@ -14,7 +14,8 @@ paxos`` and then ``commit.crash_after``); every name is also here, for the exerc
 from . import commit, election, paxos
 from .commit import (CRASH_POINTS, DEFAULT_REFUSAL_RATE, OUTCOMES, CommitCoordinator, CommitParticipant,
                      NaiveCoordinator, NaiveParticipant, ThreePCCoordinator, ThreePCParticipant,
-                     commit_scenario, crash_after, in_doubt_time, set_refusal_rate, transaction_outcomes)
+                     commit_scenario, commit_search, crash_after, in_doubt_time, set_refusal_rate,
+                     transaction_outcomes)
 from .election import (ARRANGEMENTS, LEASE_TTL, BullyNode, EtcdLeaderElection, FailureDetector,
                        FencedStorage, HeartbeatElection, Heartbeater, HeartbeatMonitor, LeadershipLog,
                        LeaseStore, RedisLeaderElection, RingNode, is_paused, lease_scenario, pause,
@@ -27,7 +28,7 @@ __all__ = [
     "commit", "election", "paxos",
     "CRASH_POINTS", "DEFAULT_REFUSAL_RATE", "OUTCOMES", "CommitCoordinator", "CommitParticipant",
     "NaiveCoordinator", "NaiveParticipant", "ThreePCCoordinator", "ThreePCParticipant", "commit_scenario",
-    "crash_after", "in_doubt_time", "set_refusal_rate", "transaction_outcomes",
+    "commit_search", "crash_after", "in_doubt_time", "set_refusal_rate", "transaction_outcomes",
     "ARRANGEMENTS", "LEASE_TTL", "BullyNode", "EtcdLeaderElection", "FailureDetector", "FencedStorage",
     "HeartbeatElection", "Heartbeater", "HeartbeatMonitor", "LeadershipLog", "LeaseStore",
     "RedisLeaderElection", "RingNode", "is_paused", "lease_scenario", "pause", "pause_node", "ring_order",

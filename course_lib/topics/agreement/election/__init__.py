@@ -1,4 +1,4 @@
-"""Leader election (chapter 03a): the seeds' elections, bully, ring, leases, fencing, failure detection.
+"""Leader election (chapter 03a): the tutorials' elections, bully, ring, leases, fencing, failure detection.
 
 - :class:`HeartbeatElection`: a port of a common tutorial's ``LeaderElection``
   (heartbeats, a timeout, the highest id wins), which a partition splits into
