@@ -1,4 +1,4 @@
-"""Chapter 02: the seeds' naive clock code, a harness that drives learners' clocks, clock synchronisation.
+"""Chapter 02: the tutorials' naive clocks, a harness for learners' clocks, clock sync, broadcast, snapshots.
 
 - :mod:`~course_lib.topics.clocks.naive`: :class:`LWWResolver` and :class:`NaiveVectorClock`,
   faithful ports of the common tutorials' conflict-resolution snippets (the "before" versions),
@@ -13,7 +13,11 @@
 - :mod:`~course_lib.topics.clocks.sync`: :func:`synchronise`, Cristian's algorithm and NTP over
   the simulated network;
 - :mod:`~course_lib.topics.clocks.pictures`: :func:`clock_diagram`, space-time diagrams with
-  timestamps and concurrent events.
+  timestamps and concurrent events;
+- :mod:`~course_lib.topics.clocks.broadcast`: broadcast as received, FIFO, causal (vector
+  timestamps, holding posts back) and total (a sequencer), and :func:`order_violations`;
+- :mod:`~course_lib.topics.clocks.snapshot`: a bank whose snapshot is taken by the clock (the first
+  attempt) and by Chandy and Lamport's markers, and :func:`snapshot_report`.
 
 The clock interface the harness drives (the exercise's classes implement it)::
 
@@ -22,11 +26,15 @@ The clock interface the harness drives (the exercise's classes implement it)::
     clock.receive(ts)   # a receive event of a message stamped ts; returns its timestamp
 """
 
+from .broadcast import (BROADCASTS, BroadcastNode, CausalBroadcast, FifoBroadcast, PlainBroadcast,
+                        SequencerBroadcast, broadcast_labels, broadcast_run, chat_scenario, deliveries,
+                        order_violations)
 from .harness import EVENT, TOPOLOGIES, ClockEvent, ClockNode, ClockRun, make_topology, run_clocks
 from .naive import LWWReplica, LWWResolver, NaiveVectorClock, Versioned, lww_scenario
 from .pictures import clock_diagram, format_timestamp
 from .scenarios import (HLC_CHECKS, VECTOR_CHECKS, check_vectors, hlc_scenario, lamport_scenario,
                         vector_scenario)
+from .snapshot import KINDS, Branch, bank_run, cut_indices, draw_cut, snapshot_report
 from .sync import METHODS, SyncClient, SyncResult, SyncRound, TimeServer, synchronise
 
 __all__ = [
@@ -35,4 +43,7 @@ __all__ = [
     "clock_diagram", "format_timestamp",
     "HLC_CHECKS", "VECTOR_CHECKS", "check_vectors", "hlc_scenario", "lamport_scenario", "vector_scenario",
     "METHODS", "SyncClient", "SyncResult", "SyncRound", "TimeServer", "synchronise",
+    "BROADCASTS", "BroadcastNode", "CausalBroadcast", "FifoBroadcast", "PlainBroadcast", "SequencerBroadcast",
+    "broadcast_labels", "broadcast_run", "chat_scenario", "deliveries", "order_violations",
+    "KINDS", "Branch", "bank_run", "cut_indices", "draw_cut", "snapshot_report",
 ]

@@ -1,4 +1,4 @@
-"""The seeds' naive clock code: last-write-wins on physical timestamps, and a tutorial's vector clock.
+"""The tutorials' naive clock code: last-write-wins on physical timestamps, and a tutorial's vector clock.
 
 * :class:`LWWResolver` and :class:`NaiveVectorClock` are faithful ports of the
   common tutorials' conflict-resolution snippets, the "before" versions:
