@@ -91,7 +91,7 @@ ERRORS = [
     ("score_notebook missing file", lambda: score_notebook("missing.ipynb"), FileNotFoundError,
      r"path='missing\.ipynb' does not exist"),
     ("draw a failure without a run", lambda: report_without_sim().draw(), ValueError,
-     r"no simulation to draw"),
+     r"before any simulation ran .*no run to draw"),
 ]
 
 

@@ -14,6 +14,10 @@ reproducible, because the same seed gives the same run.
 
 A learner's exception inside a handler is reported the same way, with the node,
 the handler and the simulated time.
+
+Every failure can be seen: the report's ``.draw()`` draws the failing run, stopped at
+the failing event and marked there, and so does the error the pasted replay line
+raises (``.draw()``, or :func:`~course_lib.viz.draw_failure` in the next cell).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from ..sim import Simulation
 from ..sim.errors import (EventBudgetExceeded, HandlerError, InvariantViolation, NoHandlerError,
                          ScenarioFailed)
 from ..sim.validation import InvalidArgument, InvalidArgumentType, check_callable
+from ..viz.failure import draw_failure, failure_sim
 
 #: The most seeds :func:`check_scenario` takes from ``seeds`` (a budget: an endless iterator
 #: such as ``itertools.count()`` would otherwise never end). Raise it here if you need more.
@@ -33,22 +38,41 @@ MAX_SEEDS = 100_000
 
 
 class ScenarioReport(AssertionError):
-    """The failure ``check_scenario`` raises: what failed, with which seed, and how to replay it."""
+    """The failure ``check_scenario`` raises: what failed, with which seed, and how to replay it.
+
+    ``failure`` is the error the run raised (an :class:`~course_lib.sim.InvariantViolation`,
+    a :class:`~course_lib.sim.HandlerError`, a :class:`ScenarioFailed`, ...) and ``sim``
+    the simulation it happened in, stopped at the failing moment; :meth:`draw` draws it.
+    """
 
     def __init__(self, message: str, *, scenario: Callable, args: tuple, kwargs: dict,
-                 sim: Simulation | None) -> None:
+                 sim: Simulation | None, failure: BaseException | None = None) -> None:
         super().__init__(message)
         self.scenario = scenario
         self.call_args = args
         self.call_kwargs = kwargs
         self.sim = sim
+        self.failure = failure
 
     def draw(self, **options: Any) -> Any:
-        """Draw the space-time diagram of the failing run (options go to ``space_time``)."""
+        """Draw the failing run with the failing event marked; return the Axes.
+
+        The chapter's own picture when it has one (Raft: roles, messages and logs),
+        else the space-time diagram; options go to it (``start``, ``end``, ``nodes``, ...).
+
+        Raises:
+            ValueError: the failure happened before any simulation ran.
+        """
         if self.sim is None:
-            raise ValueError("this failure has no simulation to draw (it failed before the run)")
-        from ..viz import space_time
-        return space_time(self.sim, **options)
+            raise ValueError("this failure happened before any simulation ran (a bad argument, or "
+                             "an error in a node's __init__?): there is no run to draw")
+        return draw_failure(self.failure if self.failure is not None else self, sim=self.sim,
+                            **options)
+
+
+#: The line of a failure message that says how to see the failing run.
+DRAW_HINT = ("draw it: .draw() on the error, e.g. in the next cell: "
+             "from course_lib.grading import draw_failure; draw_failure()")
 
 
 def _name(obj: Any) -> str:
@@ -89,36 +113,48 @@ def _home(obj: Any) -> str | None:
     return module
 
 
+def _what_failed(exc: BaseException) -> str:
+    """The failure message's account of ``exc``, the error a scenario run raised."""
+    if isinstance(exc, HandlerError):
+        cause = exc.error
+        what = ("NotImplementedError (a method is not written yet)"
+                if isinstance(cause, NotImplementedError) else f"{type(cause).__name__}: {cause}")
+        return f"your node {exc.node!r} raised {what} in {exc.where} at simulated time {exc.time:g}"
+    if isinstance(exc, EventBudgetExceeded):
+        return f"the run never settled: {exc}"
+    if isinstance(exc, (ScenarioFailed, InvariantViolation, NoHandlerError)):
+        return str(exc)
+    if isinstance(exc, AssertionError):
+        return str(exc) or "an assertion failed"
+    what = ("NotImplementedError (a method is not written yet)"
+            if isinstance(exc, NotImplementedError) else f"{type(exc).__name__}: {exc}")
+    return f"your code raised {what}"  # outside a handler (e.g. in write())
+
+
 def run_once(scenario: Callable, *args: Any, **kwargs: Any) -> Any:
-    """Run one scenario; on failure raise :class:`ScenarioReport` with its replay line."""
+    """Run one scenario; on failure raise :class:`ScenarioReport` with its replay line.
+
+    The report's message names the scenario and its arguments, says what failed and
+    gives the line that replays the run; ``report.draw()`` draws the failing run.
+    """
     check_callable("scenario", scenario, "scenario(*args, **kwargs)")
     where = f"scenario {_name(scenario)!r} with " + ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
     replay = replay_line(scenario, args, kwargs)
     try:
         return scenario(*args, **kwargs)
-    except ScenarioFailed as exc:
-        message, sim = str(exc), exc.sim
-    except InvariantViolation as exc:
-        message, sim = str(exc), None
-    except HandlerError as exc:
-        cause = exc.error
-        what = ("NotImplementedError (a method is not written yet)"
-                if isinstance(cause, NotImplementedError) else f"{type(cause).__name__}: {cause}")
-        message = f"your node {exc.node!r} raised {what} in {exc.where} at simulated time {exc.time:g}"
-        sim = None
-    except NoHandlerError as exc:
-        message, sim = str(exc), None
-    except EventBudgetExceeded as exc:
-        message, sim = f"the run never settled: {exc}", None
-    except AssertionError as exc:
-        message, sim = str(exc) or "an assertion failed", None
-    except Exception as exc:  # the learner's code raised outside a handler (e.g. in write())
-        what = ("NotImplementedError (a method is not written yet)"
-                if isinstance(exc, NotImplementedError) else f"{type(exc).__name__}: {exc}")
-        raise ScenarioReport(f"{where}: your code raised {what}\n  replay: {replay}",
-                             scenario=scenario, args=args, kwargs=kwargs, sim=None) from exc
-    raise ScenarioReport(f"{where}: {message}\n  replay: {replay}", scenario=scenario, args=args,
-                         kwargs=kwargs, sim=sim) from None
+    except Exception as exc:
+        failure = exc
+    sim = failure_sim(failure)
+    message = f"{where}: {_what_failed(failure)}\n  replay: {replay}"
+    if sim is not None:
+        message += f"\n  {DRAW_HINT}"
+    report = ScenarioReport(message, scenario=scenario, args=args, kwargs=kwargs, sim=sim,
+                            failure=failure)
+    known = isinstance(failure, (HandlerError, EventBudgetExceeded, NoHandlerError, AssertionError))
+    # The learner's own exception (and a handler stopped in an infinite loop) keeps its
+    # traceback, which points into their code; the simulator's reports and failed checks
+    # say everything in the message.
+    raise report from (None if known else failure)
 
 
 def check_scenario(scenario: Callable, *args: Any, seeds: Iterable[Any],

@@ -264,7 +264,7 @@ class Network:
             delay = params.latency(rng, wire.src, wire.dst)
         except Exception as exc:  # a learner's latency model with a bug: say which
             raise HandlerError(wire.src, f"latency model {params.latency!r} for "
-                               f"{wire.src!r}->{wire.dst!r}", self._sim.env.now, exc) from exc
+                               f"{wire.src!r}->{wire.dst!r}", self._sim.env.now, exc, self._sim) from exc
         if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not (0.0 <= delay < math.inf):
             raise InvalidArgument(
                 f"latency model {params.latency!r} returned {delay!r} for "

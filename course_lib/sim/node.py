@@ -581,7 +581,7 @@ class Node:
         except SimulationError:
             raise
         except Exception as exc:  # a learner's bug: say where and when
-            raise HandlerError(self._id, "on_" + msg.type, self._sim.env.now, exc) from exc
+            raise HandlerError(self._id, "on_" + msg.type, self._sim.env.now, exc, self._sim) from exc
 
     def _inline_handler(self, msg_type: str) -> Callable:
         """The handler the simulator's delivery path calls: ``_receive`` itself if a class overrides it."""
@@ -605,7 +605,7 @@ class Node:
         except (HandlerError, NoHandlerError, SimulationError):
             raise
         except Exception as exc:  # a learner's bug: say where and when
-            raise HandlerError(self._id, where, self._sim.env.now, exc) from exc
+            raise HandlerError(self._id, where, self._sim.env.now, exc, self._sim) from exc
 
     # -- framework: crash and restart --------------------------------------------------------
     def _do_crash(self) -> dict:
@@ -615,7 +615,7 @@ class Node:
                 saved[name] = copy.deepcopy(getattr(self, name))
             except Exception as exc:
                 raise HandlerError(self._id, f"saving durable attribute {name!r} at a crash",
-                                   self._sim.env.now, exc) from exc
+                                   self._sim.env.now, exc, self._sim) from exc
         self._crashed = True
         self._blocked = True
         self._pending = {}
@@ -638,7 +638,7 @@ class Node:
         try:
             type(self).__init__(self, *self._init_args, **self._init_kwargs)
         except Exception as exc:
-            raise HandlerError(self._id, "__init__ at a restart", sim.env.now, exc) from exc
+            raise HandlerError(self._id, "__init__ at a restart", sim.env.now, exc, sim) from exc
         finally:
             sim._current = previous
         for name, value in saved.items():

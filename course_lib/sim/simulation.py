@@ -462,7 +462,7 @@ class Simulation:
                     except SimulationError:
                         raise
                     except Exception as exc:  # a learner's bug: say where and when
-                        raise HandlerError(node._id, "on_" + item.type, now, exc) from exc
+                        raise HandlerError(node._id, "on_" + item.type, now, exc, self) from exc
                     if self._watching:
                         self._check_after_event()
                 elif cls is tuple:
@@ -480,7 +480,9 @@ class Simulation:
                         callback(item)
                     if not item._ok and not hasattr(item, "_defused"):
                         raise item._value  # a failed SimPy event nobody handled
-        except BaseException:
+        except BaseException as exc:
+            if isinstance(exc, SimulationError) and exc.sim is None:
+                exc.sim = self  # the run stopped here: the error can draw it
             if sentinel in queue:  # stopped early: leave no stale end behind (rare, so O(n) is fine)
                 queue.remove(sentinel)
                 heapify(queue)
@@ -551,12 +553,13 @@ class Simulation:
             except InvariantViolation:
                 raise
             except Exception as exc:  # a learner's invariant with a bug: say which
-                raise SimulationError(
-                    f"invariant {name!r} raised {type(exc).__name__}: {exc} "
-                    f"(at simulated time {self.env.now:g})") from exc
+                error = SimulationError(f"invariant {name!r} raised {type(exc).__name__}: {exc} "
+                                        f"(at simulated time {self.env.now:g})")
+                error.sim = self
+                raise error from exc
             if result is False or isinstance(result, str):
                 detail = result if isinstance(result, str) else "check returned False"
-                raise InvariantViolation(name, self.env.now, detail, self.trace, self.seed)
+                raise InvariantViolation(name, self.env.now, detail, self.trace, self.seed, self)
 
     def _after_event(self) -> None:
         self._events += 1
@@ -576,7 +579,7 @@ class Simulation:
             f"more than max_events={self._max_events} events (sends, or timer firings and calls) "
             f"by simulated time {self.env.now:g} (seed={self.seed!r}): a message or timer storm, or "
             f"run() without until= while a periodic timer is set? Pass until=, or raise the "
-            f"budget with Simulation(..., max_events=N)")
+            f"budget with Simulation(..., max_events=N)", self)
 
     # -- framework callbacks -------------------------------------------------------------------------
     def _arrive_slow(self, msg: Message, now: float) -> None:

@@ -86,7 +86,8 @@ def space_time(source: Any, *, nodes: Sequence[Any] | None = None, start: float 
                end: float | None = None, types: Iterable[str] | None = None,
                annotate: Iterable[str] = (), ax: Any = None, title: str | None = None,
                legend: bool = True, labels: Mapping[int, str] | None = None,
-               highlight: Iterable[tuple[int, int]] = ()) -> Any:
+               highlight: Iterable[tuple[int, int]] = (), highlight_label: str = "concurrent",
+               mark: int | None = None) -> Any:
     """Draw the space-time diagram of a run and return the matplotlib ``Axes``.
 
     Args:
@@ -103,6 +104,9 @@ def space_time(source: Any, *, nodes: Sequence[Any] | None = None, start: float 
             such as each event's timestamp.
         highlight: pairs of trace indices to ring and join with a dotted line,
             such as concurrent events.
+        highlight_label: what the legend calls the highlighted pairs.
+        mark: the trace index of the failing event: a red star on its lane and a
+            dashed red line at its time (what a failure's ``.draw()`` passes).
 
     Example:
         >>> from course_lib.sim import Simulation, Node
@@ -129,6 +133,7 @@ def space_time(source: Any, *, nodes: Sequence[Any] | None = None, start: float 
     if title is not None:
         check_type("title", title, str, what="a str or None")
     check_type("legend", legend, bool, what="True or False")
+    check_type("highlight_label", highlight_label, str, what="a str naming the highlighted pairs")
     if types is not None:
         types = check_names("types", types)
     annotate = check_names("annotate", annotate)
@@ -148,6 +153,8 @@ def space_time(source: Any, *, nodes: Sequence[Any] | None = None, start: float 
         for index in both:
             _check_index("highlight", index, len(events))
         pairs.append(both)
+    if mark is not None:
+        _check_index("mark", mark, len(events))
     if nodes is not None:
         sim_nodes = getattr(source, "nodes", None)
         known = list(sim_nodes) if isinstance(sim_nodes, (Mapping, list, tuple)) else None
@@ -260,6 +267,13 @@ def space_time(source: Any, *, nodes: Sequence[Any] | None = None, start: float 
         ax.plot([ea.time, eb.time], [lane[ea.node], lane[eb.node]], ls="", marker="o", ms=11,
                 mfc="none", mec="#d62728", mew=1.6, zorder=6)
 
+    if mark is not None:
+        failed = events[mark]
+        ax.axvline(failed.time, color="#d62728", ls="--", lw=1.0, alpha=0.8, zorder=2)
+        if failed.node in lane:
+            ax.plot([failed.time], [lane[failed.node]], marker="*", ms=15, color="#d62728",
+                    mec="black", mew=0.6, zorder=7)
+
     ax.set_yticks(range(len(nodes)))
     ax.set_yticklabels([str(n) for n in nodes])
     ax.set_ylim(len(nodes) - 0.5, -0.5)
@@ -279,7 +293,10 @@ def space_time(source: Any, *, nodes: Sequence[Any] | None = None, start: float 
             handles.append(Patch(color="#999999", hatch="///", label="crashed"))
         if pairs:
             handles.append(Line2D([0], [0], marker="o", ls=":", color="#d62728", mfc="none",
-                                  label="concurrent"))
+                                  label=highlight_label))
+        if mark is not None:
+            handles.append(Line2D([0], [0], marker="*", ls="--", color="#d62728", mec="black",
+                                  mew=0.6, ms=10, label="failing event"))
         if handles:
             ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8,
                       frameon=False)

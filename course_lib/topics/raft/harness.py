@@ -24,8 +24,10 @@ from ...checkers import raft as raft_invariants
 from ...sim import Message, Node, Simulation, Uniform
 from ...sim.errors import ScenarioFailed
 from ...sim.validation import InvalidArgument, InvalidArgumentType, check_int, check_positive, check_type
+from ...viz.failure import use_picture
 from .messages import RAFT_TYPES, AppendEntriesReply, RequestVoteReply
 from .node import RaftBase, _book
+from .pictures import failure_picture
 
 
 class ScriptedPeer(Node):
@@ -72,6 +74,13 @@ def _fail(message: str, sim: Simulation | None = None) -> ScenarioFailed:
     return ScenarioFailed(message, sim)
 
 
+def watch(sim: Simulation) -> Simulation:
+    """Check the four Raft invariants after every event of ``sim``, and draw its failures as Raft runs."""
+    raft_invariants.register(sim)
+    use_picture(sim, failure_picture)
+    return sim
+
+
 class RaftCluster:
     """``n`` servers of class ``cls`` in one simulation, with 6.5840's test helpers.
 
@@ -112,6 +121,7 @@ class RaftCluster:
         self.rng = self.sim.rng_for("raft-harness")
         self.disconnected: set = set()
         self.book = _book(self.sim)
+        use_picture(self.sim, failure_picture)  # .draw() on any failure shows roles, messages and logs
         if invariants:
             raft_invariants.register(self.sim)
 

@@ -1,16 +1,19 @@
-"""Pictures of Raft runs: each server's role and term over time, and logs as rows coloured by term.
+"""Pictures of Raft runs: each server's role and term over time, logs as rows coloured by term, failures.
 
-Both read only what any Raft node exposes: the ``"role"`` custom events that
+They read only what any Raft node exposes: the ``"role"`` custom events that
 :class:`course_lib.topics.raft.RaftBase`'s verbs record (``role``, ``term``), the
 crash and restart events of the trace, and each node's ``log`` (a list of
-``(term, command)`` pairs) and ``commit_index``.
+``(term, command)`` pairs) and ``commit_index``. :func:`failure_picture` puts the
+three together for a failed run: what ``.draw()`` shows for every failure of a
+Raft simulation made by the chapter's harness and scenarios.
 """
 
 from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ...sim.validation import InvalidArgument, InvalidArgumentType, check_int, check_type
+from ...sim.validation import InvalidArgument, InvalidArgumentType, check_int, check_number, check_type
+from ...viz.failure import failure_diagram, failure_time, failure_title
 from ...viz.spacetime import check_axes, check_lanes, check_window
 
 ROLE_COLORS = {"follower": "#c7d3e0", "candidate": "#f2a33a", "leader": "#2ca02c"}
@@ -183,4 +186,49 @@ def log_rows(nodes: Any, *, ax: Any = None, title: str | None = None, last: int 
         ax.spines[side].set_visible(False)
     if title:
         ax.set_title(title)
+    return ax
+
+
+#: How much simulated time before a failure its picture's space-time diagram shows by default.
+FAILURE_WINDOW = 300.0
+
+
+def failure_picture(sim: Any, error: BaseException, *, mark: int | None = None,
+                    window: float = FAILURE_WINDOW, **options: Any) -> Any:
+    """Draw a failed Raft run: roles over time, the messages before the failure, the logs then.
+
+    Three panels: :func:`role_timeline` of the whole run with the failing moment
+    marked; the space-time diagram of the last ``window`` time units with the
+    failing event marked (the star); and :func:`log_rows` as the logs stood at
+    the failing moment (the run stopped there). Returns the space-time diagram's Axes.
+
+    Args:
+        sim: the failed run's simulation.
+        error: the failure (an invariant violation, a handler's error, a failed check).
+        mark: the trace index of the failing event, or None.
+        window: how much time before the failure the diagram shows.
+        options: passed to the space-time diagram (``start``, ``end``, ``types``, ``nodes``, ...).
+
+    Raises:
+        InvalidArgumentType: ``sim`` is not a Simulation, or ``window`` is not a number.
+        InvalidArgument: ``window`` is not positive.
+    """
+    import matplotlib.pyplot as plt
+
+    _check_sim(sim)
+    check_number("window", window, low=0, low_open=True, what="a positive time")
+    when = failure_time(error, sim, mark)
+    n = len(sim.nodes)
+    fig, (roles, diagram, logs) = plt.subplots(
+        3, 1, figsize=(11, 3.6 + 1.6 * n), gridspec_kw={"height_ratios": [0.6 * n + 0.8, n + 1, 0.6 * n + 0.6]})
+    fig.suptitle(failure_title(error), fontsize=10, color="#d62728")
+    role_timeline(sim, ax=roles, title="roles and terms (the dashed line: the failure)")
+    roles.axvline(when, color="#d62728", ls="--", lw=1.2)
+    options.setdefault("start", max(0.0, when - window))
+    options.setdefault("end", max(when + 0.02 * window, options["start"] + 1.0))
+    options.setdefault("title", f"messages from t={options['start']:g} to the failure" + (
+        " (the star: the failing event)" if mark is not None else " (checked when the run stopped)"))
+    ax = failure_diagram(sim, error, mark, ax=diagram, **options)
+    log_rows(sim, ax=logs, title=f"the logs at t={when:g}, when it failed (black bar: commit index)")
+    fig.tight_layout()
     return ax

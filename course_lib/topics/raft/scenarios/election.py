@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ....checkers import raft as raft_invariants
 from ....sim import Simulation
-from ..harness import ScriptedPeer, _fail
+from ..harness import ScriptedPeer, _fail, watch
 from ..messages import AppendEntries, RequestVote
 from ..node import ELECTION_TIMEOUT, HEARTBEAT_INTERVAL
 from .support import _counts, _new
@@ -87,7 +86,7 @@ def election_budget(cls: type, seed: Any, *, n: int = 3) -> Simulation:
 def vote_rules(cls: type, seed: Any) -> Simulation:
     """One server against scripted peers: one vote per term, none for a stale term, heartbeats hold elections off."""
     sim = Simulation(seed=seed, latency=1.0)
-    raft_invariants.register(sim)
+    watch(sim)
     node = sim.add_node(cls, "s1")
     a, b = sim.add_nodes(ScriptedPeer, ["s2", "s3"])
     # Keep s1 a follower: s2 leads term 1 and sends heartbeats every 100 units, under the 150 minimum.

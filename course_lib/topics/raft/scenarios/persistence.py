@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ....checkers import raft as raft_invariants
 from ....sim import Simulation
-from ..harness import RaftCluster, ScriptedPeer, _fail
+from ..harness import RaftCluster, ScriptedPeer, _fail, watch
 from ..messages import AppendEntries, RequestVote
 from ..node import ELECTION_TIMEOUT
 from .support import _cmd, _counts, _new
@@ -15,7 +14,7 @@ from .support import _cmd, _counts, _new
 def persist_state(cls: type, seed: Any) -> Simulation:
     """One server against scripted peers: its term, vote and log survive a crash."""
     sim = Simulation(seed=seed, latency=1.0)
-    raft_invariants.register(sim)
+    watch(sim)
     node = sim.add_node(cls, "s1")
     a, b = sim.add_nodes(ScriptedPeer, ["s2", "s3"])
     sim.at(10, a.send, "s1", AppendEntries(term=3, leader_id="s2", prev_log_index=0, prev_log_term=0,

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ....checkers import raft as raft_invariants
 from ....sim import Message, Simulation
-from ..harness import ScriptedPeer, _fail
+from ..harness import ScriptedPeer, _fail, watch
 from ..messages import AppendEntries, RequestVote
 from ..node import ELECTION_TIMEOUT
 from .support import _cmd, _counts, _new
@@ -243,7 +242,7 @@ def message_budget(cls: type, seed: Any, *, n: int = 3, commands: int = 10) -> S
 def follower_log_rules(cls: type, seed: Any) -> Simulation:
     """One server against a scripted leader: consistency check, truncation of conflicts, commit and apply order."""
     sim = Simulation(seed=seed, latency=1.0)
-    raft_invariants.register(sim)
+    watch(sim)
     node = sim.add_node(cls, "s1")
     a, b = sim.add_nodes(ScriptedPeer, ["s2", "s3"])
 
@@ -334,7 +333,7 @@ def follower_log_rules(cls: type, seed: Any) -> Simulation:
 def leader_commit_rules(cls: type, seed: Any) -> Simulation:
     """A leader of term 3 holding an uncommitted entry of term 1 does not commit it by counting replicas (Figure 8)."""
     sim = Simulation(seed=seed, latency=1.0)
-    raft_invariants.register(sim)
+    watch(sim)
     node = sim.add_node(cls, "s1")
     a, b = sim.add_nodes(ScriptedPeer, ["s2", "s3"])
     # s2 leads term 1 and gives s1 an entry it never commits, then goes quiet.
