@@ -1,4 +1,4 @@
-"""The seeds' naive replicate-to-peers node: store locally, tell every peer once.
+"""A common first attempt at replication: store locally, tell every peer once.
 
 :class:`NaiveReplica` is a faithful port of a common tutorial's first example
 (a Ruby ``Node`` whose ``write`` stores locally and calls

@@ -145,3 +145,37 @@ def divergent_keys(sim: Simulation, attribute: str = "data") -> list[Any]:
             keys.setdefault(k, None)
     missing = object()
     return [k for k in keys if len({repr(s.get(k, missing)) for s in states.values()}) > 1]
+
+
+def state_table(sim: Simulation, attribute: str = "data") -> str:
+    """Return the replicas' copies as a small text table: a row per key, a column per node.
+
+    A missing value shows as ``-``; a key on which the replicas disagree is marked ``<- differs``.
+
+    Example:
+        >>> from course_lib.sim import Simulation
+        >>> from course_lib.topics.welcome import NaiveReplica
+        >>> sim = Simulation(seed=0)
+        >>> _ = sim.add_nodes(NaiveReplica, ["n1", "n2"])
+        >>> schedule_writes(sim, [(1.0, "n1", "x", "v1")])
+        >>> sim.run(until=1.5)
+        >>> print(state_table(sim))
+        key  n1  n2
+        x    v1  -  <- differs
+
+    Raises:
+        InvalidArgument, InvalidArgumentType: as :func:`replica_states`.
+    """
+    states = _states(sim, attribute)
+    keys = sorted({k for state in states.values() for k in state}, key=str)
+    differ = set(divergent_keys(sim, attribute))
+    cells = [["key", *map(str, states)]]
+    cells += [[str(k), *(str(state[k]) if k in state else "-" for state in states.values())] for k in keys]
+    widths = [max(len(row[c]) for row in cells) for c in range(len(cells[0]))]
+    lines = []
+    for r, row in enumerate(cells):
+        line = "  ".join(text.ljust(width) for text, width in zip(row, widths))
+        if r and keys[r - 1] in differ:
+            line += " <- differs"
+        lines.append(line.rstrip())
+    return "\n".join(lines)
