@@ -179,3 +179,26 @@ def state_table(sim: Simulation, attribute: str = "data") -> str:
             line += " <- differs"
         lines.append(line.rstrip())
     return "\n".join(lines)
+
+
+def write_labels(sim: Simulation) -> dict[int, str]:
+    """Return a short label ``key=value`` for each client write of the run, by trace index.
+
+    For :func:`course_lib.viz.space_time`'s ``labels``: horizontal text beside each write.
+
+    Example:
+        >>> from course_lib.sim import Simulation
+        >>> from course_lib.topics.welcome import NaiveReplica
+        >>> sim = Simulation(seed=0)
+        >>> _ = sim.add_nodes(NaiveReplica, ["n1", "n2"])
+        >>> schedule_writes(sim, [(1.0, "n1", "x", "v1")])
+        >>> sim.run(until=3)
+        >>> list(write_labels(sim).values())
+        ['x=v1']
+
+    Raises:
+        InvalidArgumentType: ``sim`` is not a Simulation.
+    """
+    check_type("sim", sim, Simulation)
+    return {index: f"{e.info['key']}={e.info['value']}" for index, e in enumerate(sim.trace)
+            if e.kind == "custom" and e.type == "write" and isinstance(e.info, dict) and "key" in e.info}
