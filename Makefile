@@ -80,17 +80,19 @@ notebooks: setup
 # Execute notebooks in place and keep nothing volatile, so that re-executing an unchanged lecture
 # writes the same bytes: no execution timings, consecutive stream outputs merged (where the kernel
 # splits a cell's printing varies between runs), and widget model ids (random uuids) renumbered
-# in the order the notebook shows them. The cell timeout is short (a lecture runs in seconds)
-# because a cell with widgets now and then waits out the whole timeout before its reply is read,
-# then completes (jupyter/nbclient#312).
+# in the order the notebook shows them. Kernels get encrypted connections (course_lib.grading.kernels),
+# so they start without ipykernel's warning about unencrypted TCP. The cell timeout is short (a
+# lecture runs in seconds) because a cell with widgets now and then waits out the whole timeout
+# before its reply is read, then completes (jupyter/nbclient#312).
 define EXECUTE_LECTURE
 import hashlib, json, pathlib, re, sys
 import nbformat
 from nbclient import NotebookClient
+from course_lib.grading.kernels import kernel_config
 for path in map(pathlib.Path, sys.argv[1:]):
     print(f"executing {path}", file=sys.stderr)
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=60, kernel_name="python3", record_timing=False,
+    NotebookClient(nb, timeout=60, kernel_name="python3", record_timing=False, config=kernel_config(),
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     widgets = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
     state = widgets.get("state", {})

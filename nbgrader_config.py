@@ -10,6 +10,8 @@ import os
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 
+from course_lib.grading.kernels import kernel_settings
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
@@ -43,6 +45,10 @@ c.Execute.execute_retries = 2
 # os.environ), which this file configures before any kernel starts: this holds for
 # `nbgrader autograde` or `validate` run by hand, with any `python3` kernelspec.
 os.environ["PYTHONHASHSEED"] = "0"
+# Kernels talk to nbgrader over encrypted connections (CurveZMQ keys provisioned by the kernel
+# manager): over plain TCP ipykernel warns at every start (course_lib/grading/kernels.py).
+for _name, _value in kernel_settings().items():
+    setattr(c.KernelManager, _name, _value)
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..sim.validation import InvalidArgument, InvalidArgumentType, check_type
+from .kernels import kernel_config
 
 
 @dataclass
@@ -149,7 +150,7 @@ def score_notebook(path: str | pathlib.Path, *, nb: Any = None, timeout: int = 1
     pristine = copy.deepcopy(nb)
     for attempt in range(3):
         client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, allow_errors=True,
-                                interrupt_on_timeout=True,
+                                interrupt_on_timeout=True, config=kernel_config(),
                                 resources={"metadata": {"path": str(path.parent.resolve())}})
         try:
             # Hash seed 0, as nbgrader_config.py gives the autograder's kernels: sets of
