@@ -7,9 +7,11 @@ get). Every path is relative to this file, so the course works from any clone.
 
 import os
 
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor
+from nbgrader.converters import Autograde
+from nbgrader.preprocessors import ClearHiddenTests, Execute, GetGrades, NbGraderPreprocessor, OverwriteCells
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 
+from course_lib.grading.execution import GuardedExecute, RestoreCells
 from course_lib.grading.kernels import kernel_settings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -50,6 +52,17 @@ os.environ["PYTHONHASHSEED"] = "0"
 for _name, _value in kernel_settings().items():
     setattr(c.KernelManager, _name, _value)
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+
+# Grade against an untouched library (course_lib/grading/execution.py): every locked cell a
+# submission deleted is put back (nbgrader itself restores edited ones and, with this, deleted
+# tests), and before each locked cell (setup, sanity checks, tests) what the learner's cells
+# changed in course_lib, in the notebook's names those cells bound, or in IPython's hooks is put
+# back; a test whose own run changes the library fails. nbgrader's other steps are unchanged.
+_defaults = Autograde.class_traits()
+c.Autograde.sanitize_preprocessors = [RestoreCells if p is OverwriteCells else p
+                                      for p in _defaults["sanitize_preprocessors"].default()]
+c.Autograde.autograde_preprocessors = [GuardedExecute if p is Execute else p
+                                       for p in _defaults["autograde_preprocessors"].default()]
 
 
 class HideHiddenTestTracebacks(NbGraderPreprocessor):

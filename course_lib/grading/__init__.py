@@ -4,7 +4,12 @@
   failure report (:class:`ScenarioReport`, drawable) and :func:`replay_line`; :func:`draw_failure`
   draws any failure (by default the last error raised in the session);
 - :mod:`course_lib.grading.scoring`: :func:`score_notebook`, the score of an exercise notebook
-  as nbgrader's autograder would give it (``make check``).
+  as nbgrader's autograder would give it (``make check``);
+- :mod:`course_lib.grading.execution` and :mod:`course_lib.grading.guard`: grading against an
+  untouched library (what a submission changes in course_lib, in the setup's names or in
+  IPython's hooks is put back before each test; deleted test and setup cells come back),
+  for ``nbgrader autograde`` (``nbgrader_config.py``) and ``make check``;
+- :mod:`course_lib.grading.kernels`: kernels started with encrypted connections.
 """
 
 from ..sim.errors import ScenarioFailed

@@ -128,7 +128,8 @@ def score_notebook(path: str | pathlib.Path, *, nb: Any = None, timeout: int = 1
         InvalidArgumentType: ``path``, ``nb`` or ``kernel_name`` has the wrong type.
     """
     import nbformat
-    from nbclient import NotebookClient
+
+    from .execution import GuardedClient
 
     if not isinstance(path, (str, os.PathLike)):
         raise InvalidArgumentType(f"path={path!r} must be the notebook's file name (a str or a Path)")
@@ -149,7 +150,7 @@ def score_notebook(path: str | pathlib.Path, *, nb: Any = None, timeout: int = 1
     nb = copy.deepcopy(nb)
     pristine = copy.deepcopy(nb)
     for attempt in range(3):
-        client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, allow_errors=True,
+        client = GuardedClient(nb, timeout=timeout, kernel_name=kernel_name, allow_errors=True,
                                 interrupt_on_timeout=True, config=kernel_config(),
                                 resources={"metadata": {"path": str(path.parent.resolve())}})
         try:
