@@ -199,3 +199,14 @@ def test_live_fingerprint_equals_the_saved_one_along_a_schedule():
         steps = ctl.choices(crashes=True, restarts=True)
         ctl.take(steps[-1] if steps[-1].kind == "restart" else steps[0])
     assert ctl.fingerprint() == ctl.save().fingerprint
+
+
+def test_check_raises_scenario_failed_with_the_replayed_run():
+    from course_lib.sim import ScenarioFailed
+    ok = search(sp.elector_sim(), max_depth=4)
+    assert ok.check("every schedule") is ok
+    bad = search(sp.elector_sim(buggy=True), max_depth=8)
+    with pytest.raises(ScenarioFailed, match=r"a schedule of 6 steps breaks it \(every schedule of 3 "
+                                             r"nodes was searched") as err:
+        bad.check("every schedule of 3 nodes")
+    assert err.value.sim is not None and "  6. " in str(err.value)

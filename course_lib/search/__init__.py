@@ -42,7 +42,7 @@ from typing import Any, Callable, Sequence
 
 from ..sim import Simulation
 from ..sim.control import Controlled, Saved, Step, steps_text
-from ..sim.errors import InvariantViolation, SimulationError
+from ..sim.errors import InvariantViolation, ScenarioFailed, SimulationError
 from ..sim.validation import (InvalidArgument, InvalidArgumentType, check_callable, check_int,
                               check_number)
 
@@ -153,6 +153,19 @@ class SearchResult:
     def draw(self, **kwargs: Any) -> Any:
         """Draw the schedule found, replayed, as a space-time diagram."""
         return self.replay().draw(**kwargs)
+
+    def check(self, searched: str) -> "SearchResult":
+        """Return this result, or raise :class:`ScenarioFailed` if the search found a violation.
+
+        The message numbers the schedule's steps and says what was ``searched`` (for example
+        "every schedule of 3 servers up to 7 steps"); the error's simulation is the schedule
+        replayed, so ``.draw()`` draws it. What graded search scenarios end with.
+        """
+        if self.outcome != "violation":
+            return self
+        replay = self.replay()
+        raise ScenarioFailed(f"a schedule of {len(self.schedule)} steps breaks it ({searched} was searched; "
+                             f"timers fire in any order):\n{self.schedule}\n  -> {self.error}", replay.sim)
 
     def summary(self) -> str:
         covered = (f"{self.states} states, {self.steps} steps, depth {self.depth}"
@@ -342,8 +355,7 @@ class _Search:
                     frontier.append((child_index, child, child_used, depth + 1))
             return self._result("exhausted", None, None, len(seen))
         except _Found as found:
-            return self._result(found.outcome, found.error, found.path,
-                                len(locals().get("seen", ())) or 1)
+            return self._result(found.outcome, found.error, found.path, len(seen))
 
     def dfs(self, ctl: Controlled, root: Saved) -> SearchResult:
         seen: dict[int, int] = {}

@@ -75,8 +75,6 @@ STEP_KINDS = ("deliver", "duplicate", "timer", "crash", "restart")
 # A node's attributes that are the framework's and never change while it lives (not saved).
 _CONSTANT = frozenset({"_sim", "_id", "_tnode", "_rng", "_net_rng", "_clock", "_init_args",
                        "_init_kwargs"})
-# The framework's attributes that are part of a node's state (the rest of _FRAMEWORK_ATTRS).
-_FRAMEWORK_STATE = tuple(a for a in _FRAMEWORK_ATTRS if a not in _CONSTANT)
 _LEARNER_SKIP = frozenset(_FRAMEWORK_ATTRS)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from ....search import SearchResult, search
 from ....sim import Simulation
 from ....sim.validation import check_int
-from ..harness import RaftCluster, _fail
+from ..harness import RaftCluster
 
 #: Distinct states a search scenario explores at most (a budget: about 10 s on the course machine).
 MAX_STATES = 60_000
@@ -43,10 +43,5 @@ def election_search(cls: type, seed: Any = 0, *, n: int = 3, depth: int = 7,
     def make_sim() -> Simulation:
         return RaftCluster(cls, n, seed=seed).sim
 
-    result = search(make_sim, max_depth=depth, max_states=max_states)
-    if result.outcome == "violation":
-        replay = result.replay()
-        raise _fail(f"a schedule of {len(result.schedule)} steps breaks it (every schedule of {n} "
-                    f"servers up to {depth} steps was searched; timers fire in any order):\n"
-                    f"{result.schedule}\n  -> {result.error}", replay.sim)
-    return result
+    return search(make_sim, max_depth=depth, max_states=max_states).check(
+        f"every schedule of {n} servers up to {depth} steps")
