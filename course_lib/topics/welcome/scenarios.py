@@ -26,7 +26,9 @@ def replication_scenario(cls: type, seed: Any, *, nodes: int = 3, writes: int = 
 
     Checks, after ``settle`` time units with the network healed and every node up:
     every replica reads the same value for every written key, and that value is
-    the one of the write with the highest version. With ``quiet_after``, also
+    the one of the write with the highest version; and each replica gave its
+    writes growing versions (across a crash too: a client's new write must not
+    lose to its older one). With ``quiet_after``, also
     checks that no message at all is sent after that time (the protocol stops
     once everything is acknowledged).
 
@@ -37,7 +39,8 @@ def replication_scenario(cls: type, seed: Any, *, nodes: int = 3, writes: int = 
         writes: number of client writes, at seeded random times before ``write_until``.
         loss, duplicate, reorder: network faults for the whole run.
         partition: cut a random minority off from 10% to 60% of ``write_until``.
-        crash: crash a random node at 30% and restart it at 70% of ``write_until``.
+        crash: crash a random node at 30% and restart it at 70% of ``write_until``; it
+            takes a write just before the crash and one just after the restart.
         settle: total run time; faults end by ``write_until``.
         quiet_after: if set, the time after which no message may be sent.
         max_events: a cap on deliveries and timer firings (a message storm fails the run).
@@ -46,7 +49,8 @@ def replication_scenario(cls: type, seed: Any, *, nodes: int = 3, writes: int = 
         The simulation, after a successful check.
 
     Raises:
-        ScenarioFailed: the replicas disagree, lost a write, or never go quiet.
+        ScenarioFailed: the replicas disagree, lost a write, numbered a write below an
+            earlier one of theirs, or never go quiet.
     """
     if not (isinstance(cls, type) and issubclass(cls, Node)):
         raise InvalidArgumentType(f"cls={cls!r} must be your replica class, a subclass of "
@@ -83,12 +87,16 @@ def replication_scenario(cls: type, seed: Any, *, nodes: int = 3, writes: int = 
         side = faults.sample(ids, max(1, (nodes - 1) // 2))
         sim.nemesis.partition([side], at=0.1 * write_until, heal_at=0.6 * write_until)
     issued: dict[Any, list[tuple[Any, Any, Any]]] = {}
+    own: dict[Any, list[tuple[float, Any, Any, Any]]] = {}  # node -> its writes, in order
     if crash:
         victim = ids[faults.randrange(nodes)]
         sim.nemesis.crash(victim, at=0.3 * write_until, restart_at=0.7 * write_until)
         # A write just before the crash: its updates cannot be acknowledged in time,
         # so only a replica that keeps its outbox across the crash delivers them.
         sim.at(0.3 * write_until - 0.1, lambda: client_write(victim, "last-words", f"from {victim}"))
+        # And one just after the restart: only a replica that kept its counter numbers it above
+        # its earlier writes.
+        sim.at(0.7 * write_until + 0.1, lambda: client_write(victim, "first-words", f"from {victim}"))
 
     def client_write(node_id: Any, key: Any, value: Any) -> None:
         node = sim.node(node_id)
@@ -96,6 +104,7 @@ def replication_scenario(cls: type, seed: Any, *, nodes: int = 3, writes: int = 
             return  # the client cannot reach a node that is down
         version = node.write(key, value)
         issued.setdefault(key, []).append((version, value, node_id))
+        own.setdefault(node_id, []).append((sim.now, key, value, version))
 
     for time, node_id, key, value in random_writes(sim, ids, count=writes, keys=list(keys),
                                                    end=write_until):
@@ -114,6 +123,7 @@ def replication_scenario(cls: type, seed: Any, *, nodes: int = 3, writes: int = 
                 sim)
     else:
         sim.run(until=settle)
+    _check_own_versions(own, sim)
     for key, versions in issued.items():
         try:
             newest = max(versions, key=lambda item: item[0])
@@ -127,3 +137,20 @@ def replication_scenario(cls: type, seed: Any, *, nodes: int = 3, writes: int = 
                 f"key {key!r} ended as {reads[ids[0]]!r} everywhere, but the newest write was "
                 f"{newest[1]!r} (version {newest[0]!r}, written at {newest[2]})", sim)
     return sim
+
+
+def _check_own_versions(own: dict[Any, list[tuple[float, Any, Any, Any]]], sim: Simulation) -> None:
+    """Each replica's writes got growing versions, in the order they were made (a crash included)."""
+    for node_id, writes in own.items():
+        for (t1, k1, v1, ver1), (t2, k2, v2, ver2) in zip(writes, writes[1:]):
+            try:
+                grows = ver2 > ver1
+            except TypeError as exc:
+                raise ScenarioFailed(f"the versions returned by write() cannot be compared: {exc}",
+                                     sim) from None
+            if not grows:
+                raise ScenarioFailed(
+                    f"{node_id}'s write {k2}={v2!r} at t={t2:g} got version {ver2!r}, not above its "
+                    f"earlier write {k1}={v1!r} at t={t1:g} (version {ver1!r}): a replica's versions "
+                    "must keep growing, across a crash too, or a client's new write loses to its old one "
+                    "(what must survive a crash?)", sim)
