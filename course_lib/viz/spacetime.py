@@ -55,16 +55,122 @@ def check_lanes(name: str, nodes: Any, known: Sequence[Any] | None) -> list:
     return nodes
 
 
+#: The size of annotate= labels, in points, and the longest label drawn whole.
+LABEL_SIZE = 9
+LABEL_CHARS = 24
+
+
+def _value(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _label(event: Any) -> str:
-    """A short label for a custom event: ``key=value`` for writes, else its name and values."""
+    """A short label for a custom event: ``key=value`` for writes, else its name and its values.
+
+    ``decide`` with ``txid="t1", outcome="commit"`` reads ``decide t1 commit``; labels
+    longer than :data:`LABEL_CHARS` end in an ellipsis.
+    """
     info = event.info
     if event.kind in _NODE_FAULTS:
         return event.kind
     if isinstance(info, dict) and set(info) == {"key", "value"}:
-        return f"{info['key']}={info['value']}"
-    if isinstance(info, dict):
-        return f"{event.type} " + ", ".join(f"{k}={v}" for k, v in info.items())
-    return str(event.type)
+        text = f"{info['key']}={_value(info['value'])}"
+    elif isinstance(info, dict):
+        text = " ".join([str(event.type), *(_value(v) for v in info.values())])
+    else:
+        text = str(event.type)
+    return text if len(text) <= LABEL_CHARS else text[:LABEL_CHARS - 1] + "\u2026"
+
+
+class _LabelPlacer:
+    """Place annotate= labels when the figure is drawn, once the axes have their final size.
+
+    Each label is horizontal, beside its dot (right or left, above or below the
+    lane, then a little further out with a leader line), inside the axes and clear
+    of the other labels, the title, the ``labels=`` texts and the annotated dots.
+    A label with no free place is left out, and a note in the corner says how
+    many were and how to zoom in.
+    """
+
+    GAP = 4.0   # points between a dot (radius 3) and its label
+
+    def __init__(self, ax: Any, items: list, fixed: list, note: Any, points: list = ()) -> None:
+        self.ax, self.items, self.fixed, self.note, self.points = ax, items, fixed, note, list(points)
+
+    def place(self, renderer: Any) -> None:
+        ax = self.ax
+        px = renderer.points_to_pixels(1.0)
+        frame = ax.get_window_extent(renderer)
+        inside = (frame.x0 + px, frame.y0 + px, frame.x1 - px, frame.y1 - px)
+        taken = [tuple(t.get_window_extent(renderer).extents) for t in [ax.title, *self.fixed] if t.get_text()]
+        anchors = [tuple(ax.transData.transform((x, y))) for _, x, y in self.items]
+        r = 3.0 * px
+        others = [tuple(ax.transData.transform(p)) for p in self.points]
+        taken += [(a - r, b - r, a + r, b + r) for a, b in [*anchors, *others]]
+        lane_px = abs(ax.transData.transform((0, 1))[1] - ax.transData.transform((0, 0))[1]) or frame.height
+        sizes = []
+        for ann, _, _ in self.items:   # each label's size, without its leader line
+            ann.arrow_patch.set_visible(False)
+            box = ann.get_window_extent(renderer)
+            sizes.append((box.width + 2 * px, box.height + 2 * px))
+        self.note.set_text("")
+        hidden = self._place_all(anchors, sizes, inside, list(taken), lane_px, px)
+        if hidden:  # again, clear of the note that says so
+            self.note.set_text("99 labels left out: zoom in (start=, end=)")
+            note = tuple(self.note.get_window_extent(renderer).extents)
+            hidden = self._place_all(anchors, sizes, inside, [*taken, note], lane_px, px)
+            self.note.set_text(f"{hidden} label{'s' if hidden > 1 else ''} left out: zoom in (start=, end=)")
+
+    def _place_all(self, anchors: list, sizes: list, inside: tuple, boxes: list, lane_px: float,
+                   px: float) -> int:
+        hidden = 0
+        for (ann, _, _), (a, b), (w, h) in zip(self.items, anchors, sizes):
+            spot = self._spot(a, b, w, h, inside, boxes, lane_px, px)
+            if spot is None:
+                ann.set_visible(False)
+                hidden += 1
+                continue
+            dx, dy, far = spot
+            ann.set_visible(True)
+            ann.xyann = ((dx + px) / px, (dy + px) / px)   # the text sits 1 px inside its box
+            ann.arrow_patch.set_visible(far)
+            boxes.append((a + dx, b + dy, a + dx + w, b + dy + h))
+        return hidden
+
+    def _spot(self, a: float, b: float, w: float, h: float, inside: tuple, boxes: list, lane_px: float,
+              px: float) -> tuple | None:
+        g = self.GAP * px
+        x0, y0, x1, y1 = inside
+        near = [box for box in boxes   # only boxes within reach of this label's candidate places
+                if box[0] < a + g + w and box[2] > a - g - w and box[1] < b + lane_px and box[3] > b - lane_px]
+        for k in range(4):
+            lift = g + k * (h + px)
+            if k and lift + h > 0.95 * lane_px:
+                break
+            for dy in (lift, -lift - h):
+                for dx in ((g, -g - w) if k == 0 else (g, -g - w, -w / 2)):
+                    bx0, by0 = a + dx, b + dy
+                    bx1, by1 = bx0 + w, by0 + h
+                    if bx0 < x0 or bx1 > x1 or by0 < y0 or by1 > y1:
+                        continue
+                    if any(bx0 < c2 and c0 < bx1 and by0 < c3 and c1 < by1 for c0, c1, c2, c3 in near):
+                        continue
+                    return dx, dy, k > 0
+        return None
+
+
+def _placer_artist(placer: _LabelPlacer) -> Any:
+    """An invisible artist, drawn before the labels, that places them (see :class:`_LabelPlacer`)."""
+    from matplotlib.artist import Artist
+
+    class Placer(Artist):
+        def draw(self, renderer: Any) -> None:
+            placer.place(renderer)
+
+    artist = Placer()
+    artist.set_zorder(-100)
+    artist.set_in_layout(False)
+    return artist
 
 
 def _check_index(name: str, index: Any, count: int) -> None:
@@ -224,6 +330,8 @@ def space_time(source: Any, *, nodes: Sequence[Any] | None = None, start: float 
         ax.axhline(i, color="black", lw=1.0, zorder=2)
 
     arrow = dict(arrowstyle="-|>", lw=0.9, shrinkA=0, shrinkB=0, mutation_scale=8)
+    notes: list = []
+    crosses: list = []   # where lost messages end: annotate= labels keep clear of them
     for e in events:
         if e.kind == "deliver":
             s = sends.get(e.id)
@@ -242,12 +350,18 @@ def space_time(source: Any, *, nodes: Sequence[Any] | None = None, start: float 
                 x1, y_end = s.time + stub, y1
             ax.plot([s.time, x1], [y0, y_end], ls="--", lw=0.9, color=color(s.type), alpha=0.7, zorder=3)
             ax.plot([x1], [y_end], marker="x", color="#d62728", ms=7, mew=2, zorder=4)
+            crosses.append((x1, y_end))
         elif ((e.kind == "custom" and e.type in annotate) or (e.kind in _NODE_FAULTS and e.kind in annotate)) \
                 and e.node in lane and lo <= e.time <= hi:
             ax.plot([e.time], [lane[e.node]], marker="o", ms=6, color="black", zorder=5)
-            ax.annotate(_label(e), (e.time, lane[e.node]), xytext=(2, 5), textcoords="offset points",
-                        fontsize=7, rotation=30, zorder=5)
+            note = ax.annotate(_label(e), (e.time, lane[e.node]), xytext=(_LabelPlacer.GAP, _LabelPlacer.GAP),
+                               textcoords="offset points", fontsize=LABEL_SIZE, ha="left", va="bottom", zorder=6,
+                               bbox=dict(boxstyle="square,pad=0.05", fc="white", ec="none", alpha=0.85),
+                               arrowprops=dict(arrowstyle="-", color="#555555", lw=0.6, shrinkA=0, shrinkB=3))
+            note.set_in_layout(False)
+            notes.append((note, e.time, lane[e.node]))
 
+    fixed = []
     placed: dict[Any, int] = {}
     for index, text in (labels or {}).items():
         e = events[index]
@@ -255,9 +369,14 @@ def space_time(source: Any, *, nodes: Sequence[Any] | None = None, start: float 
             continue
         k = placed[e.node] = placed.get(e.node, -1) + 1  # alternate above and below the lane
         ax.plot([e.time], [lane[e.node]], marker="o", ms=3.5, color="black", zorder=5)
-        ax.annotate(str(text), (e.time, lane[e.node]), xytext=(2, 6 if k % 2 == 0 else -11),
-                    textcoords="offset points", fontsize=7, zorder=6,
-                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
+        fixed.append(ax.annotate(str(text), (e.time, lane[e.node]), xytext=(2, 6 if k % 2 == 0 else -11),
+                                 textcoords="offset points", fontsize=7, zorder=6,
+                                 bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8)))
+    if notes:
+        corner = ax.text(0.995, 0.01, "", transform=ax.transAxes, ha="right", va="bottom", fontsize=8,
+                         color="#666666", zorder=7)
+        corner.set_in_layout(False)
+        ax.add_artist(_placer_artist(_LabelPlacer(ax, sorted(notes, key=lambda n: n[1]), fixed, corner, crosses)))
     for a, b in pairs:
         ea, eb = events[a], events[b]
         if ea.node not in lane or eb.node not in lane:
