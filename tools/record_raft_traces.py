@@ -14,6 +14,11 @@ records to ``data/raft_traces/``:
 - ``snapshots``: at chosen times, each server's log (as the list of its entries'
   terms), commit index, role, term and whether it is crashed.
 
+The record format, the client (:class:`course_lib.topics.raft.client.LeaderClient`, which follows the
+leader of the highest term) and the explorer's twelve runs (:func:`course_lib.topics.raft.explore.explore_run`)
+live in ``course_lib.topics.raft``; the scenarios below are this tool's. ``tests/test_raft_explore.py``
+re-records some of them and fails when the files are stale.
+
 Same seeds, same files, byte for byte.
 """
 
@@ -28,66 +33,24 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from course_lib.topics.raft import RaftCluster  # noqa: E402
+from course_lib.topics.raft.client import LeaderClient  # noqa: E402
+from course_lib.topics.raft.explore import CRASH_CHOICES, explore_run, grid_key  # noqa: E402
+from course_lib.topics.raft.recorded import make_record as record, rows_of, snapshot  # noqa: E402
 import reference  # noqa: E402  (tools/reference.py, beside this file)
 from course_lib.sim.errors import InvariantViolation  # noqa: E402
 
 OUT = ROOT / "data" / "raft_traces"
 CELLS = ("setup", "raft", "raft_persistence")
 SEED = 2024
-KEEP = ("custom", "crash", "restart", "partition", "heal")   # always kept
-MESSAGES = ("send", "deliver", "drop", "duplicate")          # kept inside a window
-
-
-def load_reference() -> dict:
-    """Execute the solution notebook's setup and solution cells; return their namespace."""
-    return reference.load_reference("03b_raft", cells=CELLS)
 
 
 def _r(x):
     return round(x, 3) if isinstance(x, float) else x
 
 
-def rows_of(sim, windows=(), custom=("role",)) -> list:
-    """The trace rows the pictures need: role changes and faults always, messages inside ``windows``."""
-    out = []
-    for time, kind, node, peer, mtype, mid, info in sim.trace:
-        if kind == "custom" and mtype not in custom:
-            continue
-        if kind in KEEP or (kind in MESSAGES and any(lo <= time <= hi for lo, hi in windows)):
-            if kind in MESSAGES:
-                info = info if isinstance(info, (str, type(None))) else str(info)
-            out.append([_r(time), kind, node, peer, mtype, mid, info])
-    return out
-
-
-def snapshot(cluster) -> dict:
-    """Each server's log (terms only), commit index, role, term and crash state, now."""
-    return {"time": _r(cluster.now),
-            "nodes": [{"id": n.id, "log": [t for t, _ in n.log], "commit_index": n.commit_index,
-                       "role": n.role, "term": n.current_term, "crashed": n.crashed}
-                      for n in cluster.nodes]}
-
-
-def record(cluster, title: str, windows=(), snapshots=(), **extra) -> dict:
-    return {"title": title, "nodes": list(cluster.ids), "end": _r(cluster.now),
-            "windows": [list(w) for w in windows], "rows": rows_of(cluster.sim, windows),
-            "snapshots": list(snapshots), **extra}
-
-
-def client(cluster, every: float = 80.0):
-    """Submit a command to whoever leads, every ``every`` units, forever."""
-    counter = {"n": 0}
-
-    def tick():
-        for i in cluster.ids:
-            node = cluster.node(i)
-            if not node.crashed and node.role == "leader":  # a cut-off leader takes commands too
-                counter["n"] += 1
-                cluster.submit(i, f"x{counter['n']}")
-                break
-        cluster.sim.after(every, tick)
-
-    cluster.sim.after(every, tick)
+def load_reference() -> dict:
+    """Execute the solution notebook's setup and solution cells; return their namespace."""
+    return reference.load_reference("03b_raft", cells=CELLS)
 
 
 def first_leader_window(cluster) -> tuple:
@@ -105,9 +68,9 @@ def election(cls) -> dict:
     return record(c, "the first election", windows=[first_leader_window(c)], snapshots=[snapshot(c)])
 
 
-def split_vote(cls) -> dict:
-    """Search seeds for a first election with a split vote (two candidates in term 1), and record it."""
-    for k in range(200):
+def split_vote(cls, first: int = 0) -> dict:
+    """Search seeds from ``first`` on for a first election with a split vote (two candidates in term 1); record it."""
+    for k in range(first, 200):
         c = RaftCluster(cls, 5, seed=f"{SEED}/split/{k}")
         c.run(1000)
         roles = c.sim.trace.custom("role")
@@ -124,7 +87,7 @@ def split_vote(cls) -> dict:
 def reelection(cls) -> dict:
     """Five servers with a client; the leader is cut off, the others elect a new one, it rejoins."""
     c = RaftCluster(cls, 5, seed=f"{SEED}/reelection")
-    client(c)
+    LeaderClient(c)
     c.run(700)
     old = c.check_one_leader()
     cut = c.now
@@ -136,7 +99,7 @@ def reelection(cls) -> dict:
     c.connect(old)
     c.run(500)
     snaps.append(snapshot(c))
-    return record(c, f"leader {old} cut off at {cut:g}, reconnected at {back:g}",
+    return record(c, f"leader {old} cut off at {cut:.0f}, reconnected at {back:.0f}",
                   windows=[(back - 5, back + 120)], snapshots=snaps, old_leader=old,
                   cut=_r(cut), back=_r(back))
 
@@ -144,7 +107,7 @@ def reelection(cls) -> dict:
 def crash_recovery(cls) -> dict:
     """Five servers with a client; the leader crashes, then two followers crash; all restart with their disks."""
     c = RaftCluster(cls, 5, seed=f"{SEED}/crash")
-    client(c)
+    LeaderClient(c)
     c.run(600)
     leader = c.check_one_leader()
     snaps = [snapshot(c)]
@@ -250,48 +213,6 @@ def figure8(cls, label: str) -> dict:
     return out
 
 
-CRASH_CHOICES = ("nobody", "s1", "s2", "s3", "s4", "s5")
-CUT_CHOICES = (False, True)
-GRID_END = 2400.0
-GRID_STEP = 100.0
-
-
-def grid_run(cls, crash: str, cut: bool) -> dict:
-    """Five servers, a client; at 600 crash ``crash`` (restart at 1400).
-
-    With ``cut``, also cut off the leader (till 1600).
-    """
-    c = RaftCluster(cls, 5, seed=f"{SEED}/grid")
-    client(c)
-    snaps = []
-    events = []
-    while c.now < GRID_END - 1e-9:
-        t = c.now
-        if t == 600.0:
-            if cut:
-                leaders = c.leaders()
-                if leaders:
-                    victim = leaders[max(leaders)][0]
-                    c.disconnect(victim)
-                    events.append([600.0, f"cut off leader {victim}"])
-            if crash != "nobody":
-                c.crash(crash)
-                events.append([600.0, f"crash {crash}"])
-        if t == 1400.0 and crash != "nobody":
-            c.restart(crash)
-            events.append([1400.0, f"restart {crash}"])
-        if t == 1600.0 and cut:
-            for i in sorted(c.disconnected):
-                c.connect(i)
-            events.append([1600.0, "reconnect"])
-        snaps.append(snapshot(c))
-        c.run(GRID_STEP)
-    snaps.append(snapshot(c))
-    rec = record(c, f"crash {crash}, cut leader {cut}", snapshots=snaps, events=events)
-    rec["applied"] = {i: len(c.book.applied.get(i, (None, []))[1]) for i in c.ids}
-    return rec
-
-
 def main() -> None:
     ns = load_reference()
     cls = ns["PersistentRaft"]
@@ -304,9 +225,9 @@ def main() -> None:
         "figure8": figure8(cls, "reference Raft"),
         "figure8_counting": figure8(counting(cls), "a Raft that commits by counting"),
     }
-    records["grid"] = {"crash": list(CRASH_CHOICES), "cut": list(CUT_CHOICES),
-                       "runs": {f"{crash}/{int(cut)}": grid_run(cls, crash, cut)
-                                for crash in CRASH_CHOICES for cut in CUT_CHOICES}}
+    records["grid"] = {"crash": list(CRASH_CHOICES), "cut": [False, True],
+                       "runs": {grid_key(crash, cut): explore_run(cls, crash, cut, seed=f"{SEED}/grid")
+                                for crash in CRASH_CHOICES for cut in (False, True)}}
     total = 0
     for name, rec in records.items():
         path = OUT / f"{name}.json"

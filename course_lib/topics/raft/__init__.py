@@ -30,6 +30,10 @@ learner's, in the chapter's exercise.
   :class:`~course_lib.grading.ScenarioFailed`; and :func:`election_search`, which searches every
   schedule of three servers' first steps (:mod:`course_lib.search`) instead of one seeded run.
 - :mod:`~course_lib.topics.raft.pictures`: :func:`role_timeline` and :func:`log_rows`.
+- :mod:`~course_lib.topics.raft.recorded`, :mod:`~course_lib.topics.raft.client` and
+  :mod:`~course_lib.topics.raft.explore`: what the lecture draws a working Raft from: recorded runs
+  of the reference solution (``data/raft_traces/``) and their readers, a client that follows the
+  leader of the highest term, and the crash-and-cut explorer's runs and picture.
 
 A log is a Python list of ``(term, command)`` pairs; log index ``i`` (1-based,
 as in the paper) is ``log[i - 1]``, and index 0 stands for "before the first

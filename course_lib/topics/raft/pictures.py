@@ -179,8 +179,13 @@ def log_rows(nodes: Any, *, ax: Any = None, title: str | None = None, last: int 
     ax.set_ylim(-0.6, len(nodes) - 0.4)
     ax.set_yticks(range(len(nodes)))
     ax.set_yticklabels([str(n.id) for n in reversed(nodes)])
-    ax.set_xticks([i + 0.5 for i in range(0, width, max(1, width // 20))])
-    ax.set_xticklabels([str(i + 1) for i in range(0, width, max(1, width // 20))])
+    # As many index labels as fit side by side (about a third of an inch each): every 1st, 2nd, 5th, 10th...
+    inches = ax.get_position().width * ax.figure.get_figwidth()
+    fit = max(1, int(inches / 0.3 * width / (width + 3)))
+    step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 10 ** 9) if width / s <= fit)
+    ticks = [*([0] if step >= 5 else []), *range(step - 1, width, step)]
+    ax.set_xticks([i + 0.5 for i in ticks])
+    ax.set_xticklabels([str(i + 1) for i in ticks])
     ax.set_xlabel("log index (colour and number: the entry's term; black bar: commit index)")
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
