@@ -55,9 +55,11 @@ Example:
 from __future__ import annotations
 
 import copy
+import marshal
 import random
 from contextlib import contextmanager
 from heapq import heappop
+from types import BuiltinFunctionType, FunctionType
 from types import MethodType as _METHOD
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
@@ -66,6 +68,8 @@ from .messages import _ATOMIC, Message, SlowMessage
 from .node import _FRAMEWORK_ATTRS, Node, Request, Storage, Timer
 from .simulation import Simulation, _Watchdog
 from .validation import InvalidArgument, InvalidArgumentType
+
+_new = object.__new__
 
 __all__ = ["Controlled", "Saved", "Step", "STEP_KINDS"]
 
@@ -111,14 +115,26 @@ def _message_step(kind: str, msg: Message) -> Step:
 
 
 class _NodeSaved:
-    """One node's saved state: its attributes (copied), its generator's state, its fingerprint."""
+    """One node's saved state: its attributes (``fast``: encoded, see :func:`_encode_node`;
+    otherwise a copy), its generator's state, its fingerprint."""
 
-    __slots__ = ("data", "rng", "_fp")
+    __slots__ = ("data", "rng", "fast", "_fp")
 
-    def __init__(self, data: dict, rng: Any) -> None:
+    def __init__(self, data: Any, rng: Any, fast: bool) -> None:
         self.data = data
         self.rng = rng
+        self.fast = fast
         self._fp: int | None = None
+
+
+class _MemoSaved:
+    """The checkers' memory (``sim.memo``), saved: one record per key, and its frozen form."""
+
+    __slots__ = ("records", "fz")
+
+    def __init__(self, records: tuple, fz: Any) -> None:
+        self.records = records
+        self.fz = fz
 
 
 class Saved:
@@ -137,7 +153,7 @@ class Saved:
     def fingerprint(self) -> int:
         """Equal for equal states: every node's state, the multiset of messages in flight, the checkers' memory."""
         if self._fp is None:
-            self._fp = _state_fp([n._fp for n in self.nodes], self.inflight, self.memos, self.crash_state)
+            self._fp = _state_fp([n._fp for n in self.nodes], self.inflight, self.memos.fz, self.crash_state)
         return self._fp
 
     @property
@@ -184,6 +200,7 @@ class Controlled:
         self._memo_loaded: dict | None = None
         self._crash_loaded: tuple | None = None
         self._live_fp: list = [None] * len(self._nodes)  # fingerprints of changed nodes, not yet saved
+        self._fz: dict = {}  # marshal bytes of a state's containers -> their frozen form (see _encode_node)
         self._dog: Any = None
         for node in self._nodes:  # a generator whose whole state is one int (see _SearchRandom)
             rng = node._rng
@@ -371,24 +388,44 @@ class Controlled:
             raise InvalidArgument(f"step={step!r}: {step.node!r} is not a node of this simulation") from None
 
     # -- states ------------------------------------------------------------------------------------
+    def _encode(self, i: int) -> _NodeSaved | None:
+        """Node ``i``'s live state as a snapshot (the fast form), or None where only a copy will do."""
+        node = self._nodes[i]
+        got = _encode_node(node, node.__dict__, self._fz)
+        if got is None:
+            return None
+        data, fp = got
+        saved = _NodeSaved(data, node._rng.getstate(), True)
+        saved._fp = fp
+        return saved
+
+    def _memo_state(self) -> _MemoSaved:
+        """The checkers' memory as a snapshot (computed once per state: a step may change it)."""
+        enc = self._memo_loaded
+        if enc is None:
+            enc = self._memo_loaded = _encode_memos(self.sim._memos, self._fz, self._memo)
+        return enc
+
     def fingerprint(self) -> int:
         """The current state's fingerprint, without saving it: equal to ``save().fingerprint``.
 
-        A search asks this first and saves only states it has not seen (saving copies).
+        A search asks this first and saves only states it has not seen.
         """
         fps = []
         for i, node in enumerate(self._nodes):
             saved = self._loaded[i]
+            if saved is None:
+                saved = self._loaded[i] = self._encode(i)
             if saved is not None:
                 fps.append(saved._fp)
-            else:
+            else:  # a node whose state only a copy can save: fingerprint it live, copy it if saved
                 fp = self._live_fp[i]
                 if fp is None:
                     fp = self._live_fp[i] = _node_fp(node, node.__dict__)
                 fps.append(fp)
         sim = self.sim
         crash = self._crash_loaded or (sim._durable_snapshots, sim._holds)
-        return _state_fp(fps, self._inflight, sim._memos, crash)
+        return _state_fp(fps, self._inflight, self._memo_state().fz, crash)
 
     def save(self) -> Saved:
         """Return the current state (nodes, messages in flight, checkers' memory, crash bookkeeping)."""
@@ -397,16 +434,16 @@ class Controlled:
         for i, node in enumerate(self._nodes):
             saved = self._loaded[i]
             if saved is None:
+                saved = self._loaded[i] = self._encode(i)
+            if saved is None:
                 memo = dict(self._memo)
                 data = {k: (v if v.__class__ in _ATOMIC else _clone(v, memo))
                         for k, v in node.__dict__.items() if k not in _CONSTANT}
-                saved = self._loaded[i] = _NodeSaved(data, node._rng.getstate())
+                saved = self._loaded[i] = _NodeSaved(data, node._rng.getstate(), False)
                 fp = self._live_fp[i]
                 saved._fp = fp if fp is not None else _node_fp(node, data)
             nodes.append(saved)
-        memos = self._memo_loaded
-        if memos is None:
-            memos = self._memo_loaded = _clone(sim._memos, dict(self._memo))
+        memos = self._memo_state()
         crash_state = self._crash_loaded
         if crash_state is None:
             crash_state = self._crash_loaded = (_clone(sim._durable_snapshots, dict(self._memo)),
@@ -422,16 +459,20 @@ class Controlled:
             mine = saved.nodes[i]
             if self._loaded[i] is mine:
                 continue
-            memo = dict(self._memo)
-            data = {k: (v if v.__class__ in _ATOMIC else _clone(v, memo)) for k, v in mine.data.items()}
-            data.update(self._consts[i])
-            node.__dict__ = data
+            if mine.fast:
+                node.__dict__ = _decode_node(node, mine.data, self._consts[i])
+            else:
+                memo = dict(self._memo)
+                data = {k: (v if v.__class__ in _ATOMIC else _clone(v, memo)) for k, v in mine.data.items()}
+                data.update(self._consts[i])
+                node.__dict__ = data
             node._rng.setstate(mine.rng)
             self._loaded[i] = mine
+            self._live_fp[i] = None
         self._inflight = list(saved.inflight)
         if self._memo_loaded is not saved.memos:
             sim._memos.clear()
-            sim._memos.update(_clone(saved.memos, dict(self._memo)))
+            sim._memos.update(_decode_memos(saved.memos, self._memo))
             self._memo_loaded = saved.memos
         if self._crash_loaded is not saved.crash_state:
             durable, holds = saved.crash_state
@@ -505,7 +546,7 @@ def _clone(value: Any, memo: dict) -> Any:
     the containers node state is made of; ``memo`` maps what was copied already (so two references
     to one list stay one list) and the objects never copied (nodes, the simulation) to themselves."""
     cls = value.__class__
-    if cls in _ATOMIC or cls is Message or cls is frozenset:
+    if cls in _ATOMIC or cls is Message or cls is frozenset or cls in _SHARED:
         return value
     if cls is tuple:
         for v in value:
@@ -563,6 +604,198 @@ def _clone(value: Any, memo: dict) -> Any:
 
 
 _PLAIN: dict = {}
+# Functions and classes kept in state (a registry in sim.memo, a callback) are shared, never copied.
+_SHARED = frozenset({FunctionType, BuiltinFunctionType, type})
+
+# The fast form of a node's state. Most node state is numbers, strings and containers of them,
+# plus the framework's timers and requests. Such a state is saved as its plain values, one
+# marshal string (C speed, shared references kept) of its containers, and its timers and
+# requests as tuples; restoring it builds fresh objects from those. The fingerprint is looked
+# up by what it depends on (the marshal string, the plain values, the timers' names and
+# arguments): equal keys are equal states, so it is computed (by freezing, as on the general
+# path, so both paths agree) only the first time a key is seen; unequal keys may still be equal
+# states (a dict filled in another order), which the frozen form then merges.
+# Anything else (a message kept in a list, an object of the learner's class, a timer inside a
+# container) makes the node take the slow, general path: :func:`_clone` and :func:`_freeze`.
+_CONTAINERS = frozenset({list, dict, set, tuple, frozenset})
+_NODE_SPECIAL = frozenset({"_timers", "_pending", "_storage", "_held", "_held_timers"})
+_EMPTY = frozenset()
+_marshal_dumps = marshal.dumps
+_marshal_loads = marshal.loads
+
+
+def _encode_node(node: Node, d: dict, cache: dict) -> tuple[tuple, int] | None:
+    """``(data, fingerprint)`` of a node's state in the fast form, or None if it has no fast form."""
+    if d.get("_held") or d.get("_held_timers"):
+        return None
+    timers = list(d.get("_timers", ()))
+    armed = len(timers)
+    where = {id(t): i for i, t in enumerate(timers)}
+    atoms, ckeys, cvals, refs = [], [], [], []
+    for k, v in d.items():
+        cls = v.__class__
+        if cls in _ATOMIC:
+            if k not in _CONSTANT:
+                atoms.append((k, v))
+        elif k in _CONSTANT or k in _NODE_SPECIAL:
+            continue
+        elif cls in _CONTAINERS:
+            ckeys.append(k)
+            cvals.append(v)
+        elif cls is Timer:
+            i = where.get(id(v))
+            if i is None:
+                i = where[id(v)] = len(timers)
+                timers.append(v)
+            refs.append((k, i))
+        else:
+            return None
+    pending = []
+    for key, req in d.get("_pending", {}).items():
+        if req.__class__ is not Request or req.node is not node:
+            return None
+        t = req.timer
+        ti = -1
+        if t is not None:
+            ti = where.get(id(t))
+            if ti is None:
+                ti = where[id(t)] = len(timers)
+                timers.append(t)
+        pending.append((key, req.msg, req.on_reply, req.on_timeout, ti, req.done))
+    tsnap = []
+    for t in timers:
+        args = t.args
+        for a in args:
+            if a.__class__ not in _ATOMIC:
+                return None
+        if t.node is not node:
+            return None
+        tsnap.append((t.callback, args, t.name, t.interval, t.active, t.incarnation, t.due, t.generation))
+    storage = d.get("_storage")
+    try:
+        blob = _marshal_dumps(tuple(cvals))
+        sblob = _marshal_dumps(dict(storage)) if storage else None
+    except ValueError:
+        return None
+    # Everything the fingerprint depends on, as one key: a state seen before costs a lookup.
+    own = getattr(node, "search_state", None)
+    tkeys = tuple([(t.name, t.args, t.interval, t.active) for t in timers])
+    pkeys = tuple([(_message_key(p[1]), p[5]) for p in pending])
+    key = (blob, tuple(atoms), tuple(ckeys), tuple(refs), tkeys, armed, pkeys, sblob)
+    fp = None if callable(own) else cache.get(key)
+    if fp is None:
+        if callable(own):
+            learner = _freeze(own())
+        else:
+            fz = tuple([_freeze(v) for v in cvals])
+            items = [(k, v) for k, v in atoms if k not in _LEARNER_SKIP]
+            items.extend([(k, f) for k, f in zip(ckeys, fz) if k not in _LEARNER_SKIP])
+            items.extend([(k, _freeze(timers[i])) for k, i in refs if k not in _LEARNER_SKIP])
+            learner = frozenset(items)
+        sfz = _EMPTY if sblob is None else _freeze(storage)
+        tfps = sorted([hash(_timer_key(node, t)) for t in timers[:armed] if t.active])
+        pfps = sorted([hash(("request", _message_key(p[1]), p[5])) for p in pending])
+        fp = hash((d.get("_crashed"), learner, tuple(tfps), tuple(pfps), sfz))
+        if not callable(own):
+            cache[key] = fp
+    data = (tuple(atoms), tuple(ckeys), blob, tuple(refs), tuple(tsnap), armed, tuple(pending), sblob)
+    return data, fp
+
+
+def _decode_node(node: Node, data: tuple, consts: dict) -> dict:
+    """A fresh ``__dict__`` for ``node`` from the fast form ``data`` (see :func:`_encode_node`)."""
+    atoms, ckeys, blob, refs, tsnap, armed, pending, sblob = data
+    new = dict(consts)
+    timers = []
+    for callback, args, name, interval, active, incarnation, due, generation in tsnap:
+        t = _new(Timer)
+        t.node, t.callback, t.args, t.name, t.interval = node, callback, args, name, interval
+        t.active, t.incarnation, t.due, t.generation = active, incarnation, due, generation
+        timers.append(t)
+    new.update(atoms)
+    if ckeys:
+        new.update(zip(ckeys, _marshal_loads(blob)))
+    for k, i in refs:
+        new[k] = timers[i]
+    new["_timers"] = dict.fromkeys(timers[:armed])
+    requests = {}
+    for key, msg, on_reply, on_timeout, ti, done in pending:
+        r = _new(Request)
+        r.node, r.msg, r.on_reply, r.on_timeout, r.done = node, msg, on_reply, on_timeout, done
+        r.timer = timers[ti] if ti >= 0 else None
+        requests[key] = r
+    new["_pending"] = requests
+    storage = new["_storage"] = Storage()
+    if sblob is not None:
+        storage.update(_marshal_loads(sblob))
+    new["_held"] = []
+    new["_held_timers"] = set()
+    return new
+
+
+def _encode_memos(memos: dict, cache: dict, never_copied: dict) -> _MemoSaved:
+    """The checkers' memory, saved: a container as one marshal string, a plain object as its
+    class and one marshal string of its ``__dict__``; anything else copied. Its frozen form
+    equals ``_freeze(memos)``; it is looked up by marshal string when one can be made."""
+    records, frozen = [], []
+    for key, value in memos.items():
+        cls = value.__class__
+        blob = what = None
+        if cls in _CONTAINERS:
+            what = value
+        else:
+            plain = _PLAIN.get(cls)
+            if plain is None:
+                plain = _PLAIN[cls] = _is_plain(cls)
+            if plain:
+                what = value.__dict__
+        if what is not None:
+            try:
+                blob = _marshal_dumps(what)
+            except ValueError:
+                blob = None
+        if blob is None:
+            records.append((key, None, _clone(value, dict(never_copied))))
+            frozen.append((key, _freeze(value)))
+            continue
+        if what is value:  # a container
+            records.append((key, _CONTAINERS, blob))
+            fz = cache.get(blob)
+            if fz is None:
+                fz = cache[blob] = _freeze(value)
+            frozen.append((key, fz))
+            continue
+        records.append((key, cls, blob))
+        own = getattr(value, "search_state", None)
+        if callable(own):
+            what = own()
+            try:
+                skey = _marshal_dumps(what)
+            except ValueError:
+                skey = None
+        else:
+            skey = blob
+        fz = None if skey is None else cache.get(skey)
+        if fz is None:
+            fz = _freeze(what)
+            if skey is not None:
+                cache[skey] = fz
+        frozen.append((key, (cls.__qualname__, fz)))
+    return _MemoSaved(tuple(records), frozenset(frozen) if frozen else None)
+
+
+def _decode_memos(saved: _MemoSaved, never_copied: dict) -> dict:
+    out = {}
+    for key, cls, payload in saved.records:
+        if cls is None:
+            out[key] = _clone(payload, dict(never_copied))
+        elif cls is _CONTAINERS:
+            out[key] = _marshal_loads(payload)
+        else:
+            obj = _new(cls)
+            obj.__dict__.update(_marshal_loads(payload))
+            out[key] = obj
+    return out
 
 
 def _is_plain(cls: type) -> bool:
@@ -587,6 +820,8 @@ def _freeze(value: Any) -> Any:
         return frozenset(value)
     if isinstance(value, Message):
         return _message_key(value)
+    if cls in _SHARED:
+        return (cls.__name__, getattr(value, "__module__", None), getattr(value, "__qualname__", repr(value)))
     if cls is Timer:
         return ("timer", value.name, _freeze(value.args), value.interval, value.active)
     if cls is Request:
@@ -615,9 +850,9 @@ def _message_key(msg: Message) -> int:
     return key
 
 
-def _state_fp(node_fps: list, inflight: Iterable[Message], memos: dict, crash_state: Any) -> int:
+def _state_fp(node_fps: list, inflight: Iterable[Message], memos_fz: Any, crash_state: Any) -> int:
     flight = sorted([_message_key(m) for m in inflight])
-    return hash((tuple(node_fps), tuple(flight), _freeze(memos) if memos else None,
+    return hash((tuple(node_fps), tuple(flight), memos_fz,
                  _freeze(crash_state) if crash_state[0] or crash_state[1] else None))
 
 
