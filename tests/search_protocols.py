@@ -181,3 +181,61 @@ def crasher_sim() -> Simulation:
     sim = Simulation(seed=0)
     sim.add_nodes(Crasher, ["a", "b"])
     return sim
+
+
+class Copier(Node):
+    """Each write bumps the writer's version and copies (version, value) to its peers.
+
+    ``buggy``: a copy is taken whatever its version, so a copy overtaken by a newer one
+    moves the receiver's version backwards. Shortest failing schedule with the client
+    actions ``write 1`` then ``write 2``: both at one node, then the copies arrive at the
+    other node newest first (4 steps).
+    """
+
+    buggy = False
+
+    def __init__(self) -> None:
+        self.version = 0
+        self.value = None
+        self.highest = 0
+        self.kept: list = []
+
+    def write(self, value) -> None:
+        self.version += 1
+        self.value = value
+        self.highest = max(self.highest, self.version)
+        for peer in self.peers:
+            self.send(peer, "copy", version=self.version, value=value)
+
+    def on_copy(self, msg) -> None:
+        if self.buggy or msg.version > self.version:
+            self.version, self.value = msg.version, msg.value
+            self.highest = max(self.highest, self.version)
+
+
+class KeepingCopier(Copier):
+    """Copier that also keeps every copy it received (messages in its state: the general path)."""
+
+    def on_copy(self, msg) -> None:
+        self.kept.append(msg)
+        super().on_copy(msg)
+
+
+def versions_never_decrease(sim: Simulation) -> str | None:
+    for node in sim.nodes.values():
+        if node.version < node.highest:
+            return f"{node.id}'s version went back from {node.highest} to {node.version}"
+    return None
+
+
+WRITES = [("write 1", lambda node: node.write(1)), ("write 2", lambda node: node.write(2))]
+
+
+def copier_sim(cls: type = Copier, *, buggy: bool = False):
+    def make() -> Simulation:
+        sim = Simulation(seed=0)
+        kind = type("BuggyCopier", (cls,), {"buggy": True}) if buggy else cls
+        sim.add_nodes(kind, ["a", "b"])
+        sim.add_invariant("versions_never_decrease", versions_never_decrease)
+        return sim
+    return make

@@ -175,6 +175,13 @@ def test_save_and_load_restore_every_node_and_the_messages_in_flight():
     ({"walks": 0}, "walks=0"),
     ({"seed": "x"}, "seed='x'"),
     ({"make_sim": lambda: "not a sim"}, "make_sim\\(\\) returned 'not a sim'"),
+    ({"actions": "write"}, "actions='write'"),
+    ({"actions": [("w", 1)]}, "actions\\['w'\\]=1"),
+    ({"actions": [("", print)]}, "label ''"),
+    ({"actions": [("w", print), ("w", print)]}, "label 'w' appears twice"),
+    ({"actions": [print]}, "must be a \\(label, call\\) pair"),
+    ({"start": "a: write 1"}, "start='a: write 1'"),
+    ({"start": [1, 2]}, "start=\\[1, 2\\]"),
 ])
 def test_bad_arguments_are_named(kwargs, message):
     args = {"make_sim": sp.elector_sim()}
@@ -210,3 +217,55 @@ def test_check_raises_scenario_failed_with_the_replayed_run():
                                              r"nodes was searched") as err:
         bad.check("every schedule of 3 nodes")
     assert err.value.sim is not None and "  6. " in str(err.value)
+
+
+# -- client actions, and searching in phases ---------------------------------------------------
+def test_actions_are_steps_and_bfs_finds_the_shortest_schedule_with_them():
+    result = search(sp.copier_sim(buggy=True), actions=sp.WRITES, max_depth=6)
+    assert result.outcome == "violation" and result.error.name == "versions_never_decrease"
+    assert [str(step) for step in result.schedule] == [
+        "a: write 1", "a: write 2", "b receives copy from a (value=2, version=2)",
+        "b receives copy from a (value=1, version=1)"]
+    replay = result.replay()
+    assert replay.error is not None and replay.error.name == "versions_never_decrease"
+    assert [row[4] for row in replay.trace if row[1] == "custom"][:2] == ["action", "action"]
+
+
+def test_actions_happen_in_order_once_each_and_a_correct_protocol_exhausts():
+    result = search(sp.copier_sim(), actions=sp.WRITES, max_depth=8)
+    assert result.outcome == "exhausted"
+    # Without actions nothing ever happens: one state.
+    assert search(sp.copier_sim(), max_depth=8).states == 1
+
+
+def test_a_search_can_start_where_another_ended():
+    first = search(sp.copier_sim(buggy=True), actions=sp.WRITES, max_depth=4,
+                   goal=lambda sim: sim.node("a").version == 2)
+    assert first.outcome == "goal" and len(first.schedule) == 2
+    second = search(sp.copier_sim(buggy=True), actions=sp.WRITES, start=first.schedule, max_depth=2)
+    assert second.outcome == "violation"
+    assert list(second.schedule[:2]) == list(first.schedule) and len(second.schedule) == 4
+    assert second.replay().error.name == "versions_never_decrease"
+    with pytest.raises(InvalidArgument, match="start"):
+        search(sp.copier_sim(), start=first.schedule)  # the actions are missing: not replayable
+
+
+def test_state_holding_messages_takes_the_general_path_and_gives_the_same_search():
+    fast = search(sp.copier_sim(buggy=True), actions=sp.WRITES, max_depth=6)
+    general = search(sp.copier_sim(sp.KeepingCopier, buggy=True), actions=sp.WRITES, max_depth=6)
+    assert [str(s) for s in fast.schedule] == [str(s) for s in general.schedule]
+    assert search(sp.copier_sim(sp.KeepingCopier), actions=sp.WRITES, max_depth=7).outcome == "exhausted"
+
+
+def test_the_fast_and_general_fingerprints_of_a_node_agree():
+    from course_lib.sim.control import _encode_node, _node_fp
+    for make, actions in ((sp.elector_sim(), ()), (sp.copier_sim(), sp.WRITES)):
+        ctl = Controlled(make(), actions=dict(actions))
+        for k in range(6):
+            steps = ctl.choices(actions=[label for label, _ in actions][:1], crashes=k == 3)
+            if not steps:
+                break
+            ctl.take(steps[-1])
+            for node in ctl.sim.nodes.values():
+                encoded = _encode_node(node, node.__dict__, {})
+                assert encoded is not None and encoded[1] == _node_fp(node, node.__dict__)

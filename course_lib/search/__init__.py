@@ -58,11 +58,12 @@ class Schedule(tuple):
     def __str__(self) -> str:
         return steps_text(self) if self else "(no step: the initial state)"
 
-    def replay(self, make_sim: Callable[[], Simulation]) -> "Replay":
+    def replay(self, make_sim: Callable[[], Simulation], actions: Any = None) -> "Replay":
         """Run the schedule again on a fresh simulation from ``make_sim``, recording a full trace.
 
         Step ``k`` happens at simulated time ``k``. The replay stops at the first
         error (an invariant violation, a learner's exception) and keeps it.
+        ``actions`` are the search's (needed when the schedule has action steps).
 
         Raises:
             InvalidArgument: a step is not possible in the replay (``make_sim`` builds a
@@ -71,7 +72,7 @@ class Schedule(tuple):
         sim = _fresh(make_sim)
         error = None
         try:
-            ctl = Controlled(sim, replay=True)
+            ctl = Controlled(sim, replay=True, actions=dict(_actions(actions)))
             for step in self:
                 ctl.take(step)
         except InvalidArgument:
@@ -122,8 +123,10 @@ class SearchResult:
 
     def __init__(self, make_sim: Callable[[], Simulation], strategy: str, outcome: str,
                  error: BaseException | None, schedule: Schedule | None, states: int, steps: int,
-                 depth: int, elapsed: float, max_depth: int, shrunk_from: int | None = None) -> None:
+                 depth: int, elapsed: float, max_depth: int, shrunk_from: int | None = None,
+                 actions: tuple = ()) -> None:
         self.make_sim = make_sim
+        self.actions = actions
         self.strategy = strategy
         self.outcome = outcome
         self.error = error
@@ -148,7 +151,7 @@ class SearchResult:
         """The schedule replayed on a fresh simulation, with a full trace to read or draw."""
         if self.schedule is None:
             raise InvalidArgument(f"this search found no schedule to replay (outcome {self.outcome!r})")
-        return self.schedule.replay(self.make_sim)
+        return self.schedule.replay(self.make_sim, self.actions)
 
     def draw(self, **kwargs: Any) -> Any:
         """Draw the schedule found, replayed, as a space-time diagram."""
@@ -198,7 +201,7 @@ def search(make_sim: Callable[[], Simulation], *, strategy: str = "bfs", max_dep
            restarts: bool = True, duplicates: int = 0,
            goal: Callable[[Simulation], Any] | None = None,
            prune: Callable[[Simulation], Any] | None = None, walks: int = 200, seed: int = 0,
-           shrink: bool = True) -> SearchResult:
+           shrink: bool = True, actions: Any = (), start: Sequence[Step] | None = None) -> SearchResult:
     """Explore the schedules of the simulation ``make_sim()`` builds; stop at the first violation.
 
     Args:
@@ -218,6 +221,17 @@ def search(make_sim: Callable[[], Simulation], *, strategy: str = "bfs", max_dep
         walks: how many random walks (``strategy="random"``).
         seed: the random walks' seed.
         shrink: shrink a random walk's failing schedule.
+        actions: what a client does, in order: ``(label, call)`` pairs (or a dict),
+            where ``call(node)`` is done at a node as if a handler ran there
+            (``lambda node: node.start("x")`` submits a command). The next action
+            not yet done may happen at any node that is up, as a step; so
+            ``[("submit x", ...), ("submit y", ...)]`` explores every moment and
+            every server a client could submit x, then y, to.
+        start: search from the state this schedule leads to (a previous search's
+            ``result.schedule``, say), not from the initial state: a long
+            schedule is found in phases, each with its own ``goal``, as DSLabs'
+            search tests do. Depth, budgets and ``max_depth`` count the new steps;
+            the result's schedule is ``start`` followed by them.
 
     Raises:
         InvalidArgument: a bad argument (named, with its value).
@@ -239,8 +253,13 @@ def search(make_sim: Callable[[], Simulation], *, strategy: str = "bfs", max_dep
         check_callable("prune", prune, "prune(sim)")
     check_int("walks", walks, low=1)
     check_int("seed", seed)
+    actions = _actions(actions)
+    if start is not None:
+        if isinstance(start, (str, bytes)) or not isinstance(start, Sequence) \
+                or not all(isinstance(step, Step) for step in start):
+            raise InvalidArgumentType(f"start={start!r} must be a schedule (a sequence of Steps) or None")
     run = _Search(make_sim, strategy, max_depth, max_states, time_limit, crashes, restarts,
-                  duplicates, goal, prune)
+                  duplicates, goal, prune, actions, tuple(start or ()))
     if strategy == "random":
         return run.start(run.random_walks, walks, seed, shrink)
     return run.start(run.bfs if strategy == "bfs" else run.dfs)
@@ -255,8 +274,10 @@ class _Found(Exception):
 class _Search:
     def __init__(self, make_sim: Callable, strategy: str, max_depth: int, max_states: int,
                  time_limit: float | None, crashes: int, restarts: bool, duplicates: int,
-                 goal: Callable | None, prune: Callable | None) -> None:
+                 goal: Callable | None, prune: Callable | None, actions: tuple = (),
+                 start: tuple = ()) -> None:
         self.make_sim, self.strategy = make_sim, strategy
+        self.actions, self.labels, self.prefix = actions, [label for label, _ in actions], start
         self.max_depth, self.max_states, self.time_limit = max_depth, max_states, time_limit
         self.crashes, self.restarts, self.duplicates = crashes, restarts, duplicates
         self.goal, self.prune = goal, prune
@@ -264,27 +285,35 @@ class _Search:
         self.depth = 0
         self.started = time.perf_counter()
 
-    # Budgets used so far travel with each state: (crashes, duplicates).
+    # Budgets used so far travel with each state: (crashes, duplicates, actions done).
     def _choices(self, ctl: Controlled, used: tuple) -> list[Step]:
+        labels = self.labels[used[2]:used[2] + 1]
         return ctl.choices(duplicates=used[1] < self.duplicates, crashes=used[0] < self.crashes,
-                           restarts=self.restarts and self.crashes > 0)
+                           restarts=self.restarts and self.crashes > 0, actions=labels)
 
     @staticmethod
     def _used(used: tuple, step: Step) -> tuple:
         if step.kind == "crash":
-            return (used[0] + 1, used[1])
+            return (used[0] + 1, used[1], used[2])
         if step.kind == "duplicate":
-            return (used[0], used[1] + 1)
+            return (used[0], used[1] + 1, used[2])
+        if step.kind == "action":
+            return (used[0], used[1], used[2] + 1)
         return used
 
     def _start(self) -> tuple[Controlled, Saved]:
         sim = _fresh(self.make_sim)
         try:
-            ctl = Controlled(sim)
-        except InvalidArgument:
+            ctl = Controlled(sim, actions=dict(self.actions))
+            for step in self.prefix:
+                ctl.take(step)
+        except InvalidArgument as exc:
+            if self.prefix:
+                raise InvalidArgument(f"start: the schedule cannot be replayed on make_sim(): {exc}") from None
             raise
         except SimulationError as exc:  # the initial state already fails
             raise _Found("violation", [], exc) from None
+        self.used0 = (0, 0, sum(1 for step in self.prefix if step.kind == "action"))
         return ctl, ctl.save()
 
     def start(self, method: Callable, *args: Any) -> SearchResult:
@@ -309,9 +338,9 @@ class _Search:
     def _result(self, outcome: str, error: Any, path: list | None, states: int,
                 shrunk_from: int | None = None) -> SearchResult:
         return SearchResult(self.make_sim, self.strategy, outcome, error,
-                            None if path is None else Schedule(path), states, self.steps,
-                            self.depth, time.perf_counter() - self.started, self.max_depth,
-                            shrunk_from)
+                            None if path is None else Schedule(self.prefix + tuple(path)), states,
+                            self.steps, self.depth, time.perf_counter() - self.started,
+                            self.max_depth, shrunk_from, self.actions)
 
     def bfs(self, ctl: Controlled, root: Saved) -> SearchResult:
         parents: list[tuple[int, Step | None]] = [(-1, None)]
@@ -324,7 +353,7 @@ class _Search:
             return out[::-1]
 
         try:
-            used0 = (0, 0)
+            used0 = self.used0
             seen = {hash((root.fingerprint, used0))}
             frontier = deque([(0, root, used0, 0)])
             if self.goal is not None and self.goal(ctl.sim):
@@ -360,7 +389,7 @@ class _Search:
     def dfs(self, ctl: Controlled, root: Saved) -> SearchResult:
         seen: dict[int, int] = {}
         try:
-            used0 = (0, 0)
+            used0 = self.used0
             seen[hash((root.fingerprint, used0))] = 0
             if self.goal is not None and self.goal(ctl.sim):
                 return self._result("goal", None, [], 1)
@@ -404,7 +433,7 @@ class _Search:
             seen.add(root.fingerprint)
             for _ in range(walks):
                 ctl.load(root)
-                used, path = (0, 0), []
+                used, path = self.used0, []
                 for _depth in range(self.max_depth):
                     steps = self._choices(ctl, used)
                     if not steps:
@@ -459,6 +488,28 @@ def _shrink(ctl: Controlled, root: Saved, path: list, error: BaseException) -> t
             if got is not None and _same_failure(got, error):
                 path, error, changed = candidate, got, True
     return path, error
+
+
+def _actions(actions: Any) -> tuple:
+    """The ``actions`` argument as ``((label, call), ...)``, checked."""
+    if actions is None:
+        return ()
+    pairs = list(actions.items()) if isinstance(actions, dict) else actions
+    if isinstance(pairs, (str, bytes)) or not isinstance(pairs, (list, tuple)):
+        raise InvalidArgumentType(f"actions={actions!r} must be (label, call) pairs or a dict")
+    out, seen = [], set()
+    for pair in pairs:
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise InvalidArgumentType(f"actions: {pair!r} must be a (label, call) pair")
+        label, call = pair
+        if not isinstance(label, str) or not label:
+            raise InvalidArgumentType(f"actions: label {label!r} must be a non-empty string")
+        if label in seen:
+            raise InvalidArgument(f"actions: label {label!r} appears twice (labels name the steps)")
+        seen.add(label)
+        check_callable(f"actions[{label!r}]", call, "call(node)")
+        out.append((label, call))
+    return tuple(out)
 
 
 def _fresh(make_sim: Callable[[], Simulation]) -> Simulation:

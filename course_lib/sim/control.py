@@ -74,7 +74,7 @@ _new = object.__new__
 __all__ = ["Controlled", "Saved", "Step", "STEP_KINDS"]
 
 #: What a step can be.
-STEP_KINDS = ("deliver", "duplicate", "timer", "crash", "restart")
+STEP_KINDS = ("deliver", "duplicate", "timer", "crash", "restart", "action")
 
 # A node's attributes that are the framework's and never change while it lives (not saved).
 _CONSTANT = frozenset({"_sim", "_id", "_tnode", "_rng", "_net_rng", "_clock", "_init_args",
@@ -87,9 +87,10 @@ class Step(NamedTuple):
 
     ``kind`` is one of :data:`STEP_KINDS`; ``node`` is the node it happens at (the
     receiver of a message, the owner of a timer, the node that crashes or
-    restarts); ``peer`` the sender of a message; ``name`` the message type or the
-    timer's name; ``detail`` the message's fields or the timer's arguments, as
-    sorted ``(name, value)`` pairs or a tuple.
+    restarts, the node an action is done at); ``peer`` the sender of a message;
+    ``name`` the message type, the timer's name or the action's label; ``detail``
+    the message's fields or the timer's arguments, as sorted ``(name, value)``
+    pairs or a tuple.
     """
 
     kind: str
@@ -106,6 +107,8 @@ class Step(NamedTuple):
         if self.kind == "timer":
             args = ", ".join(repr(a) for a in self.detail)
             return f"{self.node}: timer {self.name!r} fires" + (f" ({args})" if args else "")
+        if self.kind == "action":
+            return f"{self.node}: {self.name}"
         return f"{self.node} {'crashes' if self.kind == 'crash' else 'restarts'}"
 
 
@@ -175,15 +178,32 @@ class Controlled:
             an ordinary run and step ``k`` happens at time ``k``. Otherwise (a
             search) the trace keeps only the current step's events and the clock
             stands still.
+        actions: what may be done to a node from outside, by label: ``call(node)``
+            (a client submitting a command, say). A step ``Step("action", node_id,
+            name=label)`` calls it at that node as if a handler ran there (what it
+            sends goes into flight, an exception is the node's ``HandlerError``),
+            then checks the invariants. Which actions :meth:`choices` offers is
+            the caller's to say.
 
     Raises:
         InvalidArgument: ``sim`` has run already, or a fault such as a partition or a
             pause is in place (a search does not model them).
     """
 
-    def __init__(self, sim: Simulation, *, replay: bool = False) -> None:
+    def __init__(self, sim: Simulation, *, replay: bool = False,
+                 actions: Mapping[str, Any] | None = None) -> None:
         if not isinstance(sim, Simulation):
             raise InvalidArgumentType(f"sim={sim!r} must be a Simulation")
+        if actions is None:
+            actions = {}
+        if not isinstance(actions, Mapping):
+            raise InvalidArgumentType(f"actions={actions!r} must be a mapping from labels to call(node)")
+        for label, call in actions.items():
+            if not isinstance(label, str) or not label:
+                raise InvalidArgumentType(f"actions: label {label!r} must be a non-empty string")
+            if not callable(call):
+                raise InvalidArgumentType(f"actions[{label!r}]={call!r} must be callable as call(node)")
+        self.actions = dict(actions)
         if sim.events_processed or sim.env.now:
             raise InvalidArgument(f"sim={sim!r} has run already: give the search a fresh simulation")
         if sim._net_faults or sim._pauses:
@@ -221,13 +241,15 @@ class Controlled:
 
     # -- what may happen ------------------------------------------------------------------------
     def choices(self, *, duplicates: bool = False, crashes: bool = False,
-                restarts: bool = False) -> list[Step]:
-        """Every step that may happen next, in a fixed order (messages as sent, then timers, then faults).
+                restarts: bool = False, actions: Iterable[str] = ()) -> list[Step]:
+        """Every step that may happen next, in a fixed order (messages as sent, then timers, then
+        faults, then actions).
 
         Args:
             duplicates: also offer delivering a message in flight while keeping it in flight.
             crashes: also offer crashing each node that is up.
             restarts: also offer restarting each crashed node.
+            actions: labels of actions (given at construction) to offer at each node that is up.
         """
         out: list[Step] = []
         seen: set = set()
@@ -257,6 +279,13 @@ class Controlled:
                     out.append(Step("crash", node._id))
                 elif restarts and node._crashed:
                     out.append(Step("restart", node._id))
+        for label in actions:
+            if label not in self.actions:
+                raise InvalidArgument(f"actions: {label!r} is not one of this simulation's actions "
+                                      f"{sorted(self.actions)}")
+            for node in nodes:
+                if not node._crashed:
+                    out.append(Step("action", node._id, None, label))
         return out
 
     def take(self, step: Step) -> None:
@@ -336,6 +365,20 @@ class Controlled:
                 sim._check_after_event()
             else:
                 sim.restart(step.node)
+        elif kind == "action":
+            i = self._node_index(step)
+            call = self.actions.get(step.name)
+            if call is None:
+                raise InvalidArgument(f"step={step!r}: {step.name!r} is not one of this simulation's "
+                                      f"actions {sorted(self.actions)}")
+            node = self._nodes[i]
+            if node._crashed:
+                raise InvalidArgument(f"step={step!r}: node {step.node!r} is down")
+            self._loaded[i] = self._live_fp[i] = None
+            sim._current = node
+            node.record("action", label=step.name)
+            node._call(call, (node,), f"action {step.name!r}")
+            sim._check_after_event()
         else:
             raise InvalidArgument(f"step={step!r}: kind must be one of {STEP_KINDS}")
         self._memo_loaded = None
