@@ -45,7 +45,11 @@ class ClockEvent:
     time: float              # true simulated time
     pt: float                # the node's physical clock reading
     horizon: float           # the highest physical clock reading anywhere so far
-    ts: dict[str, Any] = field(default_factory=dict)  # clock name -> timestamp
+    ts: dict[str, Any] = field(default_factory=dict)  # clock name -> timestamp (a copy, as returned)
+    #: clock name -> the very object the clock returned (a send's is what the message carries), to
+    #: tell later whether it changed: a clock that hands out its own state, or a receive that
+    #: changes the timestamp it was given.
+    returned: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 def _snapshot(ts: Any) -> Any:
@@ -105,11 +109,13 @@ class ClockNode(Node):
         self._event("receive", msg.src, msg.id, stamps)
 
     def _event(self, op: str, peer: Any, msg_id: int | None, stamps: dict) -> ClockEvent:
+        returned = dict(stamps)
         stamps = {name: _snapshot(ts) for name, ts in stamps.items()}
         sim = self.sim
         pt = self.clock.now()
         horizon = self.horizon() if self.horizon is not None else math.nan
-        event = ClockEvent(len(sim.trace), self.id, op, peer, msg_id, sim.now, pt, horizon, stamps)
+        event = ClockEvent(len(sim.trace), self.id, op, peer, msg_id, sim.now, pt, horizon, stamps,
+                           returned)
         self.log.append(event)
         self.record(EVENT, op=op, peer=peer, ts=stamps)
         return event

@@ -13,10 +13,15 @@ from typing import Any, Mapping, Sequence
 from ...sim.errors import ScenarioFailed
 from ...sim.validation import InvalidArgumentType, check_callable, check_choice, check_int, check_type
 from .harness import ClockRun, run_clocks
+from .pictures import format_timestamp
 
 
-def _scenario_failed(message: str, run: ClockRun) -> Exception:
-    return ScenarioFailed(message, run.sim)
+def _scenario_failed(message: str, run: ClockRun, *events: int, clock: str = "clock") -> Exception:
+    """The failure of a clock scenario: its picture shows every event's timestamp under ``clock``
+    and rings ``events``, the ones the message names."""
+    nodes = sorted(run.nodes, key=str)
+    labels = {e.index: format_timestamp(e.ts[clock], nodes) for e in run.events if clock in e.ts}
+    return ScenarioFailed(message, run.sim, events=events, labels=labels)
 
 
 def _stamps(run: ClockRun) -> dict[int, Any]:
@@ -59,20 +64,20 @@ def lamport_scenario(cls: type, seed: Any, *, exact: bool = False, **options: An
         if isinstance(ts, bool) or not isinstance(ts, int):
             raise _scenario_failed(
                 f"a Lamport timestamp must be an int, but {run.describe(index)} got {ts!r} "
-                f"({type(ts).__name__})", run)
+                f"({type(ts).__name__})", run, index)
     oracle = run.oracle
     bad = oracle.find_violation(stamps.__getitem__)
     if bad is not None:
         a, b = bad
         raise _scenario_failed(
             f"clock condition broken: {run.describe(a, 'clock')} happened before "
-            f"{run.describe(b, 'clock')}, but {stamps[a]!r} is not < {stamps[b]!r}", run)
+            f"{run.describe(b, 'clock')}, but {stamps[a]!r} is not < {stamps[b]!r}", run, a, b)
     if exact:
         for e in oracle.events:
             if stamps[e] != oracle.lamport(e):
                 raise _scenario_failed(
                     f"{run.describe(e, 'clock')} should have Lamport time {oracle.lamport(e)} "
-                    f"(tick by 1 at every event; receive = max(own, message) + 1)", run)
+                    f"(tick by 1 at every event; receive = max(own, message) + 1)", run, e)
     return run
 
 
@@ -146,10 +151,22 @@ def check_vectors(run: ClockRun, cls: type, *, check: str = "causality", pairs: 
     oracle = run.oracle
     nodes = oracle.nodes
     raw = run.timestamps(clock)
+    for event in run.events:
+        handed_out = event.returned.get(clock)
+        if isinstance(handed_out, dict) and handed_out != event.ts[clock]:
+            raise _scenario_failed(
+                f"the timestamp {event.ts[clock]!r} of {run.describe(event.index)} has changed since "
+                f"it was returned: it is now {handed_out!r}. Each method must return a copy of the "
+                "clock (a later event must not change an earlier timestamp), and receive(ts) must "
+                "leave the message's ts alone", run, event.index, clock=clock)
+    bad_index = None
     try:
-        vec = {e: _vector_tuple(ts, nodes, run.describe(e)) for e, ts in raw.items()}
+        vec = {}
+        for e, ts in raw.items():
+            bad_index = e
+            vec[e] = _vector_tuple(ts, nodes, run.describe(e))
     except TypeError as exc:
-        raise _scenario_failed(str(exc), run) from None
+        raise _scenario_failed(str(exc), run, bad_index, clock=clock) from None
     rng = run.sim.rng_for("vector-check")
     events = oracle.events
     if check == "exact":
@@ -157,7 +174,7 @@ def check_vectors(run: ClockRun, cls: type, *, check: str = "causality", pairs: 
             if vec[e] != oracle.vector(e):
                 raise _scenario_failed(
                     f"{run.describe(e, clock)} should be {oracle.vector_dict(e)} (per node, the number "
-                    f"of its events that happened before or equal this one)", run)
+                    f"of its events that happened before or equal this one)", run, e, clock=clock)
         return
     if check == "compare":
         chosen = oracle.sample_pairs(pairs, rng) + [(e, e) for e in events[:: max(1, len(events) // 50)]]
@@ -168,7 +185,7 @@ def check_vectors(run: ClockRun, cls: type, *, check: str = "causality", pairs: 
                 raise _scenario_failed(
                     f"compare({raw[a]!r}, {raw[b]!r}) returned {got!r}, but {run.describe(a)} and "
                     f"{run.describe(b)} are {want!r}"
-                    + (" (the same event)" if a == b else ""), run)
+                    + (" (the same event)" if a == b else ""), run, a, b, clock=clock)
         return
     if len(events) <= all_pairs_up_to:
         chosen = [(a, b) for a in events for b in events if a != b]
@@ -185,7 +202,7 @@ def check_vectors(run: ClockRun, cls: type, *, check: str = "causality", pairs: 
             clock_says = "V(a) < V(b)" if less else "not V(a) < V(b)"
             raise _scenario_failed(
                 f"a = {run.describe(a, clock)} {fact} b = {run.describe(b, clock)}, "
-                f"but the vectors say {clock_says}", run)
+                f"but the vectors say {clock_says}", run, a, b, clock=clock)
 
 
 def _hlc_pair(ts: Any, where: str) -> tuple[float, int]:
@@ -221,10 +238,14 @@ def hlc_scenario(cls: type, seed: Any, *, check: str = "causality", **options: A
     _check_scenario_args(cls, options)
     run = run_clocks(lambda node: cls(node.id, node.clock.now), seed, track_horizon=True, **options)
     raw = _stamps(run)
+    bad_index = None
     try:
-        stamps = {e: _hlc_pair(ts, run.describe(e)) for e, ts in raw.items()}
+        stamps = {}
+        for e, ts in raw.items():
+            bad_index = e
+            stamps[e] = _hlc_pair(ts, run.describe(e))
     except TypeError as exc:
-        raise _scenario_failed(str(exc), run) from None
+        raise _scenario_failed(str(exc), run, bad_index) from None
     oracle = run.oracle
     if check == "causality":
         bad = oracle.find_violation(stamps.__getitem__)
@@ -232,7 +253,7 @@ def hlc_scenario(cls: type, seed: Any, *, check: str = "causality", **options: A
             a, b = bad
             raise _scenario_failed(
                 f"causality broken: {run.describe(a, 'clock')} happened before "
-                f"{run.describe(b, 'clock')}, but {stamps[a]!r} is not < {stamps[b]!r}", run)
+                f"{run.describe(b, 'clock')}, but {stamps[a]!r} is not < {stamps[b]!r}", run, a, b)
     elif check == "physical":
         for e in oracle.events:
             ev = run.by_index[e]
@@ -240,12 +261,12 @@ def hlc_scenario(cls: type, seed: Any, *, check: str = "causality", **options: A
             if logical < ev.pt:
                 raise _scenario_failed(
                     f"{run.describe(e, 'clock')}: l={logical!r} is behind the node's physical clock "
-                    f"{ev.pt!r}; l must never lag physical time", run)
+                    f"{ev.pt!r}; l must never lag physical time", run, e)
             if logical > ev.horizon + 1e-9:
                 raise _scenario_failed(
                     f"{run.describe(e, 'clock')}: l={logical!r} is ahead of every physical clock so far "
                     f"(the highest reading was {ev.horizon!r}); l must be a physical time some node "
-                    f"has read", run)
+                    f"has read", run, e)
     else:
         groups: dict[float, list[int]] = defaultdict(list)
         for e in oracle.events:
@@ -260,5 +281,5 @@ def hlc_scenario(cls: type, seed: Any, *, check: str = "causality", **options: A
                     raise _scenario_failed(
                         f"{run.describe(e, 'clock')}: c={c} but only {allowed} earlier events with the "
                         f"same l={stamps[e][0]!r} happened before it: reset c to 0 whenever l moves "
-                        f"on", run)
+                        f"on", run, e)
     return run
