@@ -122,3 +122,184 @@ def leader_timeline(log: Any, *, nodes: Sequence[Any] | None = None, start: floa
         ax.legend(handles=handles[:12], loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8,
                   frameon=False)
     return ax
+
+
+_FAULT_KINDS = ("crash", "restart", "pause", "resume")
+
+
+def _short(event: Any) -> str:
+    """A few characters saying what a recorded event says: its outcome, vote, value or leader."""
+    if event.kind in _FAULT_KINDS:
+        return str(event.kind)
+    info = event.info if isinstance(event.info, dict) else {}
+    if event.type == "rejected" and "token" in info:
+        return f"rejected token {info['token']}"
+    if event.type == "leader" and "leader" in info:
+        return "leads" if info["leader"] == event.node else f"leader {info['leader']}"
+    if "slot" in info and "value" in info:
+        return f"{info['slot']}:{info['value']}"
+    for field in ("outcome", "vote", "value", "leader"):
+        if field in info:
+            value = info[field]
+            return "none" if value is None else str(value)
+    return str(event.type)
+
+
+def event_labels(sim: Any, names: Sequence[str], *, nodes: Sequence[Any] | None = None,
+                 text: Any = None) -> dict:
+    """Return short horizontal labels for the custom events ``names``, for ``space_time(labels=...)``.
+
+    A label says what the event says, in a word: a ``decide``'s outcome, a
+    ``vote``, a learned ``value`` (``slot:value`` in a log), a new ``leader``;
+    ``text(event)`` overrides it. ``nodes`` keeps only those nodes' events.
+    The fault kinds ``"crash"``, ``"restart"``, ``"pause"`` and ``"resume"`` may be named too.
+
+    Example:
+        >>> from course_lib.sim import Simulation, Node
+        >>> class Voter(Node):
+        ...     def on_start(self):
+        ...         self.record("vote", txid="t1", vote="yes")
+        >>> sim = Simulation(seed=0)
+        >>> _ = sim.add_node(Voter, "p1")
+        >>> sim.run(until=1)
+        >>> list(event_labels(sim, ["vote"]).values())
+        ['yes']
+
+    Raises:
+        InvalidArgument: ``nodes`` names a node that is not in the run.
+        InvalidArgumentType: ``sim`` is not a Simulation, ``names`` or ``nodes``
+            a single str, or ``text`` not callable.
+    """
+    from ...sim import Simulation
+    from ...sim.validation import check_callable
+    from ...viz.spacetime import check_names
+
+    check_type("sim", sim, Simulation)
+    wanted = set(check_names("names", names))
+    if text is not None:
+        check_callable("text", text, "text(event) -> str")
+    keep = None if nodes is None else set(check_lanes("nodes", nodes, list(sim.nodes)))
+    label = _short if text is None else text
+    return {index: str(label(e)) for index, e in enumerate(sim.trace)
+            if ((e.kind == "custom" and e.type in wanted) or (e.kind in _FAULT_KINDS and e.kind in wanted))
+            and (keep is None or e.node in keep)}
+
+
+def mark_cut_off(ax: Any, node: Any, start: float, end: float, *, text: str | None = None) -> None:
+    """Shade lane ``node`` of a space-time diagram from ``start`` to ``end`` and say it is cut off.
+
+    The partition's background shading says *when* the network was split; this
+    says *who* was on the other side. ``text`` is the note written on the lane
+    (default ``"<node> cut off"``; ``""`` for none). Works on any picture whose
+    y tick labels are node ids (``space_time``, ``leader_timeline``).
+
+    Raises:
+        InvalidArgument: ``node`` is not a lane of ``ax``, or ``end`` is not after ``start``.
+    """
+    check_axes(ax)
+    if ax is None:
+        raise InvalidArgumentType("ax=None: pass the Axes that space_time returned")
+    check_window(start, end)
+    if end <= start:
+        raise InvalidArgument(f"end={end!r} must be after start={start!r}")
+    lanes = [t.get_text() for t in ax.get_yticklabels()]
+    if str(node) not in lanes:
+        raise InvalidArgument(f"node={node!r} is not a lane of ax; lanes are {lanes}")
+    y = lanes.index(str(node))
+    lo, hi = ax.get_xlim()
+    a, b = max(start, lo), min(end, hi)
+    ax.fill_between([a, b], y - 0.3, y + 0.3, color="#d62728", alpha=0.12, lw=0, zorder=1)
+    text = f"{node} cut off" if text is None else text
+    if text:
+        ax.text(a + 0.01 * (hi - lo), y + 0.3, text, color="#a31515", fontsize=8, va="bottom", ha="left",
+                zorder=6, bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
+
+
+def ballot_timeline(sim: Any, *, proposers: Sequence[Any] | None = None, start: float | None = None,
+                    end: float | None = None, gst: float | None = None, ax: Any = None,
+                    title: str | None = None) -> Any:
+    """Draw each Paxos proposer's rounds as bars on its own lane; return the ``Axes``.
+
+    A round runs from its ``prepare`` to the proposer's next round: light while
+    it collects promises (phase 1), dark once it sent ``accept`` (phase 2),
+    labelled with its ballot's round number. A star marks when the proposer
+    learned the chosen value. ``gst`` draws a dashed line at the global
+    stabilisation time of a partially synchronous run.
+
+    Args:
+        sim: a finished run of :class:`~course_lib.topics.agreement.paxos.PaxosNode`.
+        proposers: lanes, top to bottom (default: every node that started a round).
+        start, end: the time window (default: the whole run).
+
+    Raises:
+        InvalidArgument: ``end`` is not after ``start``, or a lane is not a node of the run.
+        InvalidArgumentType: ``sim`` is not a Simulation, or another argument has the wrong type.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    from ...sim import Simulation
+
+    check_type("sim", sim, Simulation)
+    check_window(start, end)
+    check_axes(ax)
+    if gst is not None:
+        check_window(gst, None)
+    if title is not None:
+        check_type("title", title, str, what="a str or None")
+    prepares = sim.trace.custom("prepare")
+    if proposers is None:
+        proposers = list(dict.fromkeys(e.node for e in prepares))
+    proposers = check_lanes("proposers", proposers, list(sim.nodes)) if proposers else []
+    lane = {n: i for i, n in enumerate(proposers)}
+    lo = 0.0 if start is None else float(start)
+    hi = float(sim.now) if end is None else float(end)
+    if hi <= lo:
+        raise InvalidArgument(f"end={end!r} must be after start={start!r}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(11, 0.6 * len(proposers) + 1.5))
+    learned = {e.node: e.time for e in sim.trace.custom("learned")}
+    accepts = {(e.node, e.info["ballot"]): e.time for e in sim.trace.custom("accept")}
+    rounds: dict = {n: [] for n in proposers}
+    for e in prepares:
+        if e.node in lane:
+            rounds[e.node].append((e.time, e.info["ballot"]))
+    for n, mine in rounds.items():
+        for k, (t0, ballot) in enumerate(mine):
+            t1 = mine[k + 1][0] if k + 1 < len(mine) else min(learned.get(n, hi), hi)
+            if t1 < lo or t0 > hi:
+                continue
+            t2 = accepts.get((n, ballot))
+            ax.barh(lane[n], t1 - t0, left=t0, height=0.55, color="#c6dbef", edgecolor="black", lw=0.5,
+                    zorder=3)
+            if t2 is not None and t2 < t1:
+                ax.barh(lane[n], t1 - t2, left=t2, height=0.55, color="#3182bd", edgecolor="black",
+                        lw=0.5, zorder=3)
+            if (t1 - t0) > (hi - lo) / 60 and lo <= t0 + 0.05 * (t1 - t0) <= hi:
+                ax.text(t0 + 0.05 * (t1 - t0), lane[n], str(ballot[0]), ha="left", va="center",
+                        fontsize=8, zorder=5)
+        if n in learned and lo <= learned[n] <= hi:
+            ax.plot([learned[n]], [lane[n]], marker="*", ms=13, color="#2ca02c", mec="black", mew=0.6,
+                    zorder=6)
+    handles = [Patch(color="#c6dbef", label="phase 1: collecting promises"),
+               Patch(color="#3182bd", label="phase 2: accept sent")]
+    if any(n in learned and lo <= learned[n] <= hi for n in proposers):
+        from matplotlib.lines import Line2D
+        handles.append(Line2D([0], [0], marker="*", color="#2ca02c", mec="black", lw=0, ms=10,
+                              label="learned the chosen value"))
+    if gst is not None and lo <= gst <= hi:
+        ax.axvline(gst, color="black", ls="--", lw=1.0, zorder=2)
+        ax.text(gst, -0.45, " GST", fontsize=8, va="top", ha="left")
+        ax.axvspan(lo, gst, color="#f4cccc", alpha=0.4, zorder=0, lw=0)
+        handles.append(Patch(color="#f4cccc", label="before GST: no bound on delays"))
+    ax.set_yticks(range(len(proposers)))
+    ax.set_yticklabels([f"proposer {n}" for n in proposers])
+    ax.set_ylim(len(proposers) - 0.5, -0.5)
+    ax.set_xlim(lo, hi)
+    ax.set_xlabel("simulated time (bar label: the ballot's round)")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    if title:
+        ax.set_title(title)
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    return ax
