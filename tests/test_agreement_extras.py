@@ -124,6 +124,19 @@ ERRORS = [
     ("mark_cut_off backwards", lambda: mark_cut_off(space_time(lying_run()), "a", 2, 1), ValueError, r"end=1"),
     ("ballot_timeline of a str", lambda: ballot_timeline("x"), TypeError, r"sim='x'"),
     ("ballot_timeline backwards", lambda: ballot_timeline(lying_run(), start=5, end=1), ValueError, r"end=1"),
+    ("ballot_timeline gst a str", lambda: ballot_timeline(lying_run(), gst="soon"), TypeError, r"gst='soon'"),
+    ("ballot_timeline proposers a str", lambda: ballot_timeline(lying_run(), proposers="a"), TypeError,
+     r"proposers='a'"),
+    ("message_table of a str", lambda: summaries.message_table("x"), TypeError, r"sim='x'"),
+    ("consensus_safety of a str", lambda: consensus.consensus_safety("x"), TypeError, r"sim='x'"),
+    ("one_value_per_slot of a str", lambda: multipaxos.one_value_per_slot("x"), TypeError, r"sim='x'"),
+    ("NaiveConsensus members a str", lambda: Simulation(seed=0).add_node(consensus.NaiveConsensus, "a", "abc"),
+     TypeError, r"members='abc'"),
+    ("MultiPaxosNode members empty", lambda: Simulation(seed=0).add_node(multipaxos.MultiPaxosNode, "a", []),
+     ValueError, r"members=\[\]"),
+    ("gst backoff unknown", lambda: synchrony.run_partially_synchronous(5, backoff="often"), ValueError,
+     r"backoff='often'"),
+    ("gst timeout 0", lambda: synchrony.run_partially_synchronous(5, timeout=0), ValueError, r"timeout=0"),
 ]
 
 

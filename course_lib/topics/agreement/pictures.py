@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ...sim.validation import InvalidArgument, InvalidArgumentType, check_type
+from ...sim.validation import InvalidArgument, InvalidArgumentType, check_number, check_type
 from ...viz.spacetime import check_axes, check_lanes, check_window, shade_partitions
 
 _PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
@@ -244,7 +244,7 @@ def ballot_timeline(sim: Any, *, proposers: Sequence[Any] | None = None, start: 
     check_window(start, end)
     check_axes(ax)
     if gst is not None:
-        check_window(gst, None)
+        check_number("gst", gst, what="a time or None")
     if title is not None:
         check_type("title", title, str, what="a str or None")
     prepares = sim.trace.custom("prepare")
