@@ -16,7 +16,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export PYTHONHASHSEED := 0
 ASSIGNMENTS = $(notdir $(wildcard solutions/*))
 
-.PHONY: help setup lab test test-fast lint exercises notebooks check bench clean
+.PHONY: help setup lab test test-fast lint exercises notebooks check grade bench clean
 
 help:
 	@echo "make lab        set up .venv and start JupyterLab on the course (honours JUPYTER_PORT, JUPYTER_TOKEN)"
@@ -25,6 +25,7 @@ help:
 	@echo "make exercises  regenerate exercises/ from solutions/ with nbgrader"
 	@echo "make notebooks  sync each lecture's .md and .ipynb and re-execute the lectures"
 	@echo "make check      check your answers in exercises/ (ASSIGNMENT=00_welcome to pick one)"
+	@echo "make grade      autograde every collected submission in submitted/, WORKERS at a time (instructors)"
 	@echo "make bench      run the performance benchmarks (ratios against baselines)"
 
 $(STAMP): pyproject.toml
@@ -149,6 +150,15 @@ export EXECUTE_LECTURE
 # Check your answers in exercises/ (runs a copy; your files are never modified).
 check: setup
 	$(BIN)/python tools/check_exercises.py $(ASSIGNMENT)
+
+# Autograde every collected submission (submitted/<student>/<assignment>/) with nbgrader's own
+# `nbgrader autograde <assignment> --student=<id>`, WORKERS runs at a time (default: one per core),
+# each through the course's guarded grading (nbgrader_config.py); prints each grade and the time
+# per submission. Narrow it with ASSIGNMENT=00_welcome and STUDENT=alice; FORCE=1 regrades
+# submissions already autograded. See "Grading a class" in the README.
+grade: setup
+	$(BIN)/python -m course_lib.grading.classroom --course "$(CURDIR)" $(if $(WORKERS),--workers $(WORKERS)) \
+		$(foreach a,$(ASSIGNMENT),--assignment $(a)) $(foreach s,$(STUDENT),--student $(s)) $(if $(FORCE),--force)
 
 bench: setup
 	$(BIN)/python benchmarks/run.py

@@ -12,6 +12,8 @@ import sys
 
 import nbformat
 
+from course_lib.grading.classroom import nbgrader_command
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
@@ -38,10 +40,13 @@ def env() -> dict[str, str]:
 
 def nbgrader(root: pathlib.Path, *args: str, check: bool = True, extra_env: dict | None = None,
              timeout: int = 900) -> subprocess.CompletedProcess:
-    """Run ``nbgrader ARGS`` in course directory ``root``; fail loudly with its output."""
+    """Run ``nbgrader ARGS`` in course directory ``root``; fail loudly with its output.
+
+    Started as ``make grade`` starts it (:func:`course_lib.grading.classroom.nbgrader_command`).
+    """
     e = env()
     e.update(extra_env or {})
-    proc = subprocess.run([str(BIN / "nbgrader"), *args], cwd=root, env=e, text=True,
+    proc = subprocess.run([*nbgrader_command(), *args], cwd=root, env=e, text=True,
                           capture_output=True, timeout=timeout)
     # nbgrader may exit 0 after failing an assignment (it only logs "There was an error
     # processing ..."); an interrupted cell is logged at ERROR level too, but is not a failure.
