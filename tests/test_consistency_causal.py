@@ -1,4 +1,4 @@
-"""Tests of course_lib.topics.consistency.causal: Ahamad et al.'s causal memory on one register."""
+"""Tests of course_lib.checkers.causal: Ahamad et al.'s causal memory on one register."""
 
 import itertools
 import random
@@ -8,7 +8,8 @@ import pytest
 from course_lib.checkers import monotonic_reads, monotonic_writes, read_your_writes, writes_follow_reads
 from course_lib.history import History
 from course_lib.sim import InvalidArgument, InvalidArgumentType
-from course_lib.topics.consistency import Clients, Faults, causal_memory, run_workload
+from course_lib.checkers import causal_memory
+from course_lib.topics.consistency import Clients, Faults, run_workload
 
 
 def history(*ops):

@@ -5,6 +5,7 @@
 - :func:`sequential_consistency`: sequential consistency of a small history;
 - :func:`read_your_writes`, :func:`monotonic_reads`,
   :func:`monotonic_writes`, :func:`writes_follow_reads`: session guarantees;
+- :func:`causal_memory`: Ahamad et al.'s causal memory, on a history of one register;
 - :func:`converged`: all replicas hold the same state.
 - Protocol invariants for ``sim.add_invariant`` (see
   :mod:`course_lib.checkers.invariants`): :func:`atomic_commit`,
@@ -22,6 +23,7 @@ Example::
     False
 """
 
+from course_lib.checkers.causal import CausalResult, causal_memory
 from course_lib.checkers.convergence import ConvergenceResult, converged
 from course_lib.checkers.happens_before import HappensBefore
 from course_lib.checkers.invariants import (
@@ -56,6 +58,7 @@ CHECKERS = {
 __all__ = [
     "HappensBefore",
     "CHECKERS",
+    "CausalResult",
     "ConvergenceResult",
     "KVModel",
     "LinearizabilityResult",
@@ -65,6 +68,7 @@ __all__ = [
     "SequentialResult",
     "SessionResult",
     "Violation",
+    "causal_memory",
     "converged",
     "linearizable",
     "monotonic_reads",

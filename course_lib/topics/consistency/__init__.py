@@ -66,11 +66,10 @@ from which the history stops being linearizable), :func:`windows`
 Modules
 -------
 :mod:`~.replicas` (the replica classes), :mod:`~.client` (:class:`RegisterClient`),
-:mod:`~.causal` (:func:`causal_memory`, Ahamad et al.'s causal memory on one register),
 :mod:`~.workload` (:func:`run_workload`, :class:`Clients`, :class:`Faults`,
 :class:`RegisterRun`, :func:`summary_table`), :mod:`~.metrics` (the meters), :mod:`~.pictures`
 (:func:`plot_windows`, :func:`plot_register_history`, :func:`plot_model_map`) and
-:mod:`~.scenarios` (the exercise's scenarios).
+:mod:`~.scenarios` (the exercise's scenarios, :func:`coordinator_scenario` among scripted peers).
 
 Example:
     >>> run = run_workload("CP", seed=1, duration=60, faults=Faults(partition=(20, 40)))
@@ -81,17 +80,16 @@ Example:
     (True, 0)
 """
 
-from .causal import CausalResult, causal_memory
 from .client import ROUTES, RegisterClient
 from .metrics import StaleRead, Window, first_violation, latencies, stale_reads, windows
 from .pictures import MODEL_MAP, plot_model_map, plot_register_history, plot_windows
 from .replicas import INITIAL_VERSION, MODES, AsyncReplica, PrimaryReplica, RegisterReplica
-from .scenarios import interrupted_write_scenario, quorum_scenario, session_run, session_scenario
+from .scenarios import (COORDINATOR_CASES, CoordinatorRun, coordinator_scenario, interrupted_write_scenario,
+                        quorum_scenario, session_run, session_scenario)
 from .workload import LATENCY, Clients, Faults, RegisterRun, run_workload, summary_table
 
 __all__ = [
     "AsyncReplica",
-    "CausalResult",
     "Clients",
     "Faults",
     "INITIAL_VERSION",
@@ -104,7 +102,6 @@ __all__ = [
     "RegisterReplica",
     "RegisterRun",
     "StaleRead",
-    "causal_memory",
     "Window",
     "first_violation",
     "interrupted_write_scenario",
@@ -113,6 +110,9 @@ __all__ = [
     "plot_register_history",
     "plot_windows",
     "quorum_scenario",
+    "coordinator_scenario",
+    "COORDINATOR_CASES",
+    "CoordinatorRun",
     "run_workload",
     "session_run",
     "session_scenario",

@@ -46,8 +46,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Hashable, Iterable
 
-from ...history import History, Operation, operations_of
-from ...sim.validation import InvalidArgument, InvalidArgumentType
+from course_lib.history import History, Operation, operations_of
+from course_lib.sim.validation import InvalidArgument, InvalidArgumentType
 
 __all__ = ["CausalResult", "causal_memory"]
 
