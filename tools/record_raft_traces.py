@@ -213,6 +213,50 @@ def figure8(cls, label: str) -> dict:
     return out
 
 
+def figure8_search_record(cls) -> dict:
+    """Figure 8 found by a schedule search in phases (course_lib.topics.raft.figure8_search): the
+    counting Raft's phases and failing schedule (replayed: step k at time k), and how far the
+    reference gets (it cannot commit x: phase 6 exhausts its depth)."""
+    from course_lib.sim.errors import ScenarioFailed
+    from course_lib.topics.raft import figure8_search
+
+    def phases(results) -> list:
+        return [{"phase": name, "outcome": r.outcome, "states": r.states,
+                 "new_steps": len(r.schedule or ()) - (len(results[i - 1][1].schedule) if i else 0)
+                 if r.schedule is not None else None, "depth": r.max_depth}
+                for i, (name, r) in enumerate(results)]
+
+    out: dict = {"title": "Figure 8, found by a search in phases"}
+    try:
+        figure8_search(counting(cls))
+        raise RuntimeError("figure8_search did not break the counting Raft")
+    except ScenarioFailed as exc:
+        sim = exc.sim
+    # The phases once more, to report them (the scenario raises at the violation).
+    from course_lib.search import search
+    from course_lib.topics.raft.scenarios.search import FIGURE8_PHASES
+    actions = [("submit x", lambda node: node.start("x")), ("submit y", lambda node: node.start("y"))]
+    results, start = [], None
+    for name, goal, crashes, most in FIGURE8_PHASES:
+        r = search(lambda: RaftCluster(counting(cls), 3, seed=0).sim, actions=actions, start=start,
+                   goal=goal, crashes=crashes, max_depth=most)
+        results.append((name or "an invariant broken", r))
+        if r.outcome != "goal":
+            break
+        start = r.schedule
+    last = results[-1][1]
+    out["phases"] = phases(results)
+    out["schedule"] = [str(step) for step in last.schedule]
+    replayed = last.replay()  # step k at time k, as drawn
+    out["violation"] = f"{replayed.error.name}: {replayed.error.detail}"
+    out["nodes"] = sorted(sim.nodes)
+    out["end"] = float(len(last.schedule))
+    out["windows"] = [[0, out["end"]]]
+    out["rows"] = rows_of(sim, [(0, out["end"])], custom=("role", "apply", "action"))
+    out["reference_phases"] = phases(figure8_search(cls))
+    return out
+
+
 def main() -> None:
     ns = load_reference()
     cls = ns["PersistentRaft"]
@@ -224,6 +268,7 @@ def main() -> None:
         "crash_recovery": crash_recovery(cls),
         "figure8": figure8(cls, "reference Raft"),
         "figure8_counting": figure8(counting(cls), "a Raft that commits by counting"),
+        "figure8_search": figure8_search_record(cls),
     }
     records["grid"] = {"crash": list(CRASH_CHOICES), "cut": [False, True],
                        "runs": {grid_key(crash, cut): explore_run(cls, crash, cut, seed=f"{SEED}/grid")

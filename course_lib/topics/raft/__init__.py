@@ -28,7 +28,8 @@ learner's, in the chapter's exercise.
 - :mod:`~course_lib.topics.raft.scenarios`: the graded scenarios (``initial_election`` ...
   ``churn``, all in :data:`SCENARIOS`): each takes the Raft class and a seed and raises
   :class:`~course_lib.grading.ScenarioFailed`; and :func:`election_search`, which searches every
-  schedule of three servers' first steps (:mod:`course_lib.search`) instead of one seeded run.
+  schedule of three servers' first steps (:mod:`course_lib.search`) instead of one seeded run, and
+  :func:`figure8_search`, which finds the paper's Figure 8 in phases, with client commands.
 - :mod:`~course_lib.topics.raft.pictures`: :func:`role_timeline` and :func:`log_rows`.
 - :mod:`~course_lib.topics.raft.recorded`, :mod:`~course_lib.topics.raft.client` and
   :mod:`~course_lib.topics.raft.explore`: what the lecture draws a working Raft from: recorded runs
@@ -56,7 +57,7 @@ from .messages import (RAFT_TYPES, AppendEntries, AppendEntriesReply, RequestVot
 from .node import ELECTION_TIMEOUT, HEARTBEAT_INTERVAL, ROLES, RaftBase
 from .pictures import ROLE_COLORS, log_rows, role_spans, role_timeline, term_color
 from .scenarios import (SCENARIOS, SEARCH_SCENARIOS, basic_agreement, churn, concurrent_starts, election_budget,
-                        election_search,
+                        election_search, figure8_search,
                         fast_backup, figure8, follower_failure, follower_log_rules, initial_election,
                         leader_commit_rules, leader_failure, many_elections, message_budget,
                         no_agreement_without_majority, persist1, persist2, persist3, persist_state,
@@ -66,7 +67,7 @@ from .scenarios import (SCENARIOS, SEARCH_SCENARIOS, basic_agreement, churn, con
 __all__ = [
     "RequestVote", "RequestVoteReply", "AppendEntries", "AppendEntriesReply", "RAFT_TYPES",
     "RaftBase", "ScriptedPeer", "RaftCluster", "ROLES",
-    "HEARTBEAT_INTERVAL", "ELECTION_TIMEOUT", "SCENARIOS", "SEARCH_SCENARIOS", "election_search",
+    "HEARTBEAT_INTERVAL", "ELECTION_TIMEOUT", "SCENARIOS", "SEARCH_SCENARIOS", "election_search", "figure8_search",
     "ROLE_COLORS", "log_rows", "role_spans", "role_timeline", "term_color",
     "initial_election", "reelection", "many_elections", "election_budget", "vote_rules",
     "basic_agreement", "concurrent_starts", "follower_failure", "leader_failure", "rejoin_follower_catches_up",

@@ -12,7 +12,7 @@ from typing import Callable
 
 from .election import election_budget, initial_election, many_elections, reelection, vote_rules
 from .persistence import churn, figure8, persist1, persist2, persist3, persist_state, unreliable_agreement
-from .search import election_search
+from .search import FIGURE8_PHASES, election_search, figure8_search
 from .replication import (basic_agreement, concurrent_starts, fast_backup, follower_failure,
                           follower_log_rules, leader_commit_rules, leader_failure, message_budget,
                           no_agreement_without_majority, rejoin_follower_catches_up,
@@ -30,11 +30,11 @@ SCENARIOS: dict[str, Callable] = {scenario.__name__: scenario for scenario in (
 )}
 """Every graded scenario by name, in the order of the exercise's parts."""
 
-SEARCH_SCENARIOS: dict[str, Callable] = {"election_search": election_search}
+SEARCH_SCENARIOS: dict[str, Callable] = {"election_search": election_search, "figure8_search": figure8_search}
 """Scenarios that search every schedule of a small cluster (the seed only names the run)."""
 
 __all__ = [
-    "SCENARIOS", "SEARCH_SCENARIOS", "election_search",
+    "SCENARIOS", "SEARCH_SCENARIOS", "election_search", "figure8_search", "FIGURE8_PHASES",
     "initial_election", "reelection", "many_elections", "election_budget", "vote_rules",
     "basic_agreement", "concurrent_starts", "follower_failure", "leader_failure", "rejoin_follower_catches_up",
     "no_agreement_without_majority", "rejoin_partitioned_leader", "fast_backup", "message_budget",
