@@ -293,3 +293,18 @@ def test_a_hybrid_clock_failure_about_one_event_rings_it_with_the_timestamps():
     assert "behind the node's physical clock" in str(error) and len(error.events) == 1
     assert all(text.startswith("(") for text in error.labels.values())
     assert len(_ringed(error.draw())) == 1
+
+
+def test_a_chapter_failure_reported_by_the_grader_replays_and_draws_the_same_history():
+    """check_scenario's report of a history failure: the pasted replay line fails the same way and draws."""
+    from course_lib.grading import check_scenario
+
+    with pytest.raises(AssertionError) as info:
+        check_scenario(quorum_scenario, LocalReplica, seeds=[1], min_availability=0)
+    report = info.value
+    line = str(report).split("replay: ")[1].splitlines()[0]
+    with pytest.raises(ScenarioFailed) as pasted:
+        exec(line, {"LocalReplica": LocalReplica})
+    assert "not linearizable" in str(pasted.value) and pasted.value.operations
+    assert _red_operations(pasted.value) == len(pasted.value.operations)
+    assert report.draw() is not None
