@@ -143,20 +143,22 @@ class _MemoSaved:
 class Saved:
     """A saved state of a controlled simulation (see :meth:`Controlled.save`). Never change one."""
 
-    __slots__ = ("nodes", "inflight", "memos", "crash_state", "_fp")
+    __slots__ = ("nodes", "inflight", "memos", "crash_state", "flight", "_fp")
 
     def __init__(self, nodes: tuple, inflight: tuple, memos: dict, crash_state: tuple) -> None:
         self.nodes = nodes
         self.inflight = inflight
         self.memos = memos
         self.crash_state = crash_state
+        self.flight: int | None = None
         self._fp: int | None = None
 
     @property
     def fingerprint(self) -> int:
         """Equal for equal states: every node's state, the multiset of messages in flight, the checkers' memory."""
         if self._fp is None:
-            self._fp = _state_fp([n._fp for n in self.nodes], self.inflight, self.memos.fz, self.crash_state)
+            flight = sum([_message_key(m) for m in self.inflight]) & _MASK64
+            self._fp = _state_fp([n._fp for n in self.nodes], flight, self.memos.fz, self.crash_state)
         return self._fp
 
     @property
@@ -216,8 +218,10 @@ class Controlled:
         self._consts = [{k: node.__dict__[k] for k in _CONSTANT if k in node.__dict__}
                         for node in self._nodes]
         self._inflight: list[Message] = []
+        self._flight = 0  # the multiset of messages in flight, hashed: the sum of their keys (mod 2**64)
         self._loaded: list[_NodeSaved | None] = [None] * len(self._nodes)
-        self._memo_loaded: dict | None = None
+        self._memo_loaded: _MemoSaved | None = None  # the saved memory equal to the live one, if any
+        self._memo_fz: tuple | None = None            # (the live memory's frozen form,), once computed
         self._crash_loaded: tuple | None = None
         self._live_fp: list = [None] * len(self._nodes)  # fingerprints of changed nodes, not yet saved
         self._fz: dict = {}  # marshal bytes of a state's containers -> their frozen form (see _encode_node)
@@ -346,6 +350,7 @@ class Controlled:
             self._loaded[self._index[msg.dst]] = self._live_fp[self._index[msg.dst]] = None
             if kind == "deliver":
                 self._inflight.remove(msg)
+                self._flight = (self._flight - _message_key(msg)) & _MASK64
             if not self.replay:  # one row naming the receiver, for the checkers
                 sim.trace.record(self._time, "deliver", node._id, msg.src, msg.type, msg.id)
             sim._arrive_slow(msg, self._time)
@@ -381,7 +386,7 @@ class Controlled:
             sim._check_after_event()
         else:
             raise InvalidArgument(f"step={step!r}: kind must be one of {STEP_KINDS}")
-        self._memo_loaded = None
+        self._memo_loaded = self._memo_fz = None
         self._drain()
 
     def _drain(self) -> None:
@@ -393,6 +398,7 @@ class Controlled:
             cls = item.__class__
             if cls is Message or cls is SlowMessage:
                 self._inflight.append(item)
+                self._flight = (self._flight + _message_key(item)) & _MASK64
             elif cls is tuple:
                 if item[0] == fire_timer:
                     continue  # armed timers are listed from the nodes themselves
@@ -442,11 +448,19 @@ class Controlled:
         saved._fp = fp
         return saved
 
+    def _memo_fp(self) -> Any:
+        """The frozen form of the checkers' memory now (computed once per state: a step may change it)."""
+        fz = self._memo_fz
+        if fz is None:
+            fz = self._memo_fz = (_memos_fz(self.sim._memos, self._fz),)
+        return fz[0]
+
     def _memo_state(self) -> _MemoSaved:
-        """The checkers' memory as a snapshot (computed once per state: a step may change it)."""
+        """The checkers' memory, saved (once per state)."""
         enc = self._memo_loaded
         if enc is None:
-            enc = self._memo_loaded = _encode_memos(self.sim._memos, self._fz, self._memo)
+            fz = self._memo_fp()
+            enc = self._memo_loaded = _MemoSaved(_memo_records(self.sim._memos, self._memo), fz)
         return enc
 
     def fingerprint(self) -> int:
@@ -468,7 +482,7 @@ class Controlled:
                 fps.append(fp)
         sim = self.sim
         crash = self._crash_loaded or (sim._durable_snapshots, sim._holds)
-        return _state_fp(fps, self._inflight, self._memo_state().fz, crash)
+        return _state_fp(fps, self._flight, self._memo_fp(), crash)
 
     def save(self) -> Saved:
         """Return the current state (nodes, messages in flight, checkers' memory, crash bookkeeping)."""
@@ -491,7 +505,9 @@ class Controlled:
         if crash_state is None:
             crash_state = self._crash_loaded = (_clone(sim._durable_snapshots, dict(self._memo)),
                                                 {k: set(v) for k, v in sim._holds.items()})
-        return Saved(tuple(nodes), tuple(self._inflight), memos, crash_state)
+        saved = Saved(tuple(nodes), tuple(self._inflight), memos, crash_state)
+        saved.flight = self._flight
+        return saved
 
     def load(self, saved: Saved) -> None:
         """Put ``saved`` back: every node, the messages in flight and the checkers' memory are as they were."""
@@ -513,10 +529,12 @@ class Controlled:
             self._loaded[i] = mine
             self._live_fp[i] = None
         self._inflight = list(saved.inflight)
+        self._flight = saved.flight
         if self._memo_loaded is not saved.memos:
             sim._memos.clear()
             sim._memos.update(_decode_memos(saved.memos, self._memo))
             self._memo_loaded = saved.memos
+            self._memo_fz = (saved.memos.fz,)
         if self._crash_loaded is not saved.crash_state:
             durable, holds = saved.crash_state
             sim._durable_snapshots = _clone(durable, dict(self._memo))
@@ -776,22 +794,51 @@ def _decode_node(node: Node, data: tuple, consts: dict) -> dict:
     return new
 
 
-def _encode_memos(memos: dict, cache: dict, never_copied: dict) -> _MemoSaved:
-    """The checkers' memory, saved: a container as one marshal string, a plain object as its
-    class and one marshal string of its ``__dict__``; anything else copied. Its frozen form
-    equals ``_freeze(memos)``; it is looked up by marshal string when one can be made."""
-    records, frozen = [], []
+def _memos_fz(memos: dict, cache: dict) -> Any:
+    """The frozen form of the checkers' memory (equal to ``_freeze(memos)``), looked up by marshal
+    string where one can be made: a container's own, or a memory object's ``search_state()``'s
+    (or ``__dict__``'s, if it has none)."""
+    if not memos:
+        return None
+    frozen = []
     for key, value in memos.items():
         cls = value.__class__
-        blob = what = None
         if cls in _CONTAINERS:
-            what = value
+            what, tag = value, None
         else:
             plain = _PLAIN.get(cls)
             if plain is None:
                 plain = _PLAIN[cls] = _is_plain(cls)
-            if plain:
-                what = value.__dict__
+            if not plain:
+                frozen.append((key, _freeze(value)))
+                continue
+            own = getattr(value, "search_state", None)
+            what, tag = (own() if callable(own) else value.__dict__), cls.__qualname__
+        try:
+            skey = _marshal_dumps(what)
+        except ValueError:
+            skey = None
+        fz = None if skey is None else cache.get(skey)
+        if fz is None:
+            fz = _freeze(what)
+            if skey is not None:
+                cache[skey] = fz
+        frozen.append((key, fz if tag is None else (tag, fz)))
+    return frozenset(frozen)
+
+
+def _memo_records(memos: dict, never_copied: dict) -> tuple:
+    """The checkers' memory, saved: a container as one marshal string, a plain object as its
+    class and one marshal string of its ``__dict__``; anything else copied."""
+    records = []
+    for key, value in memos.items():
+        cls = value.__class__
+        what = None
+        if cls in _CONTAINERS:
+            what = value
+        elif _PLAIN.get(cls):
+            what = value.__dict__
+        blob = None
         if what is not None:
             try:
                 blob = _marshal_dumps(what)
@@ -799,32 +846,9 @@ def _encode_memos(memos: dict, cache: dict, never_copied: dict) -> _MemoSaved:
                 blob = None
         if blob is None:
             records.append((key, None, _clone(value, dict(never_copied))))
-            frozen.append((key, _freeze(value)))
-            continue
-        if what is value:  # a container
-            records.append((key, _CONTAINERS, blob))
-            fz = cache.get(blob)
-            if fz is None:
-                fz = cache[blob] = _freeze(value)
-            frozen.append((key, fz))
-            continue
-        records.append((key, cls, blob))
-        own = getattr(value, "search_state", None)
-        if callable(own):
-            what = own()
-            try:
-                skey = _marshal_dumps(what)
-            except ValueError:
-                skey = None
         else:
-            skey = blob
-        fz = None if skey is None else cache.get(skey)
-        if fz is None:
-            fz = _freeze(what)
-            if skey is not None:
-                cache[skey] = fz
-        frozen.append((key, (cls.__qualname__, fz)))
-    return _MemoSaved(tuple(records), frozenset(frozen) if frozen else None)
+            records.append((key, _CONTAINERS if what is value else cls, blob))
+    return tuple(records)
 
 
 def _decode_memos(saved: _MemoSaved, never_copied: dict) -> dict:
@@ -884,18 +908,26 @@ def _freeze(value: Any) -> Any:
 
 
 def _message_key(msg: Message) -> int:
-    """The message's value (type, route, fields) as a hash, computed once per message."""
+    """The message's value (type, route, fields) as a hash, computed once per message.
+
+    Mixed by splitmix64's finaliser: a state hashes its messages in flight as the *sum* of their
+    keys, and Python's tuple hashes of similar messages are related linearly enough for two
+    different pairs of messages to have one sum (it happened in a 3-server Raft search)."""
     d = msg.__dict__
     key = d.get("_fp")
     if key is None:
-        key = d["_fp"] = hash((d["type"], d["src"], d["dst"], _freeze(dict(msg.fields)),
-                               d.get("reply_to") is not None))
+        z = hash((d["type"], d["src"], d["dst"], _freeze(dict(msg.fields)),
+                  d.get("reply_to") is not None)) & _MASK64
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+        key = d["_fp"] = z ^ (z >> 31)
     return key
 
 
-def _state_fp(node_fps: list, inflight: Iterable[Message], memos_fz: Any, crash_state: Any) -> int:
-    flight = sorted([_message_key(m) for m in inflight])
-    return hash((tuple(node_fps), tuple(flight), memos_fz,
+def _state_fp(node_fps: list, flight: int, memos_fz: Any, crash_state: Any) -> int:
+    """A state's fingerprint: ``flight`` hashes the multiset of messages in flight as the sum of
+    their keys modulo 2**64 (kept up to date step by step, so no step sorts the messages)."""
+    return hash((tuple(node_fps), flight, memos_fz,
                  _freeze(crash_state) if crash_state[0] or crash_state[1] else None))
 
 
