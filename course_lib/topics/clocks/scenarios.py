@@ -141,6 +141,9 @@ def check_vectors(run: ClockRun, cls: type, *, check: str = "causality", pairs: 
 
     Large runs are checked on ``pairs`` seeded random pairs plus the causal
     frontier of about ``pairs / nodes`` sampled events, so the cost stays linear.
+    Every check first makes sure that no timestamp changed after the clock
+    returned it (a clock handing out its own dict, or a send's timestamp changed
+    by its receiver): each method must return a copy.
 
     Raises:
         ScenarioFailed: naming the two events (or the one event) at fault.
