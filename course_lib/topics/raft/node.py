@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...sim import Message, Node, Simulation
+from ...sim import Message, Node, NodeDefinitionError, Simulation
 from ...sim.validation import InvalidArgument, InvalidArgumentType
 
 ROLES = ("follower", "candidate", "leader")
@@ -51,6 +51,15 @@ class RaftBase(Node):
     #: At most this many entries per AppendEntries: a follower far behind catches up in batches,
     #: and a leader cut off from its followers does not resend an ever longer log.
     MAX_ENTRIES = 64
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.durable:
+            raise NodeDefinitionError(
+                f"{cls.__name__}.durable={cls.durable!r}: a Raft server keeps what must survive a crash "
+                "in self.storage itself: write persist() (save current_term, voted_for and the log "
+                "there before you answer) and restore() (read them back), as Figure 2 asks; the "
+                "simulator's durable shortcut would do it for you, so Raft classes may not declare it")
 
     def __init__(self) -> None:
         self.current_term = 0
