@@ -223,7 +223,11 @@ def message_budget(cls: type, seed: Any, *, n: int = 3, commands: int = 10) -> S
         limit = (commands + 1 + 3) * (n - 1)
         if sent > limit:
             raise _fail(f"a burst of {commands + 1} commands took {sent} AppendEntries to {n - 1} followers; "
-                        f"at most {limit} expected", c.sim)
+                        f"at most {limit} expected: from start(), send at once only to a follower that has "
+                        "nothing in flight (its next_index is the new entry's index), and let its reply or "
+                        "the next heartbeat carry the entries that arrive meanwhile, up to MAX_ENTRIES at a "
+                        "time; do not stop sending from start() (commands would then wait for a heartbeat)",
+                        c.sim)
         start_entries = c.book.entries_sent
         for _ in range(commands):  # one after another
             c.one(_cmd(c), n)
