@@ -57,8 +57,10 @@ def commit_scenario(coordinator_cls: type, participant_cls: type, seed: Any, *, 
     the run: :func:`~course_lib.checkers.atomic_commit`. Checked at the end, when
     ``progress`` (default: whenever every crashed node restarts): the
     coordinator and every participant decided every transaction the
-    coordinator began, and each participant's database holds exactly the
-    writes of the committed ones.
+    coordinator began, each participant's database holds exactly the
+    writes of the committed ones, and, in a run without faults (no crash, loss,
+    duplicate or reordering), every transaction all participants voted yes on
+    committed.
 
     Args:
         coordinator_cls: created as ``coordinator_cls()`` with id ``"coord"``.
@@ -141,6 +143,8 @@ def commit_scenario(coordinator_cls: type, participant_cls: type, seed: Any, *, 
     sim.run(until=settle)
     if progress:
         outcomes = transaction_outcomes(sim)
+        faultless = crash is None and not (loss or duplicate or reorder)
+        yes = {(e.node, e.info["txid"]): True for e in sim.trace.custom("vote") if e.info["vote"] == "yes"}
         for txid, writes in begun.items():
             decided = outcomes.get(txid, {})
             missing = [n for n in ["coord", *ids] if n not in decided]
@@ -149,6 +153,12 @@ def commit_scenario(coordinator_cls: type, participant_cls: type, seed: Any, *, 
                     f"transaction {txid!r} (begun at the coordinator) was never decided by {missing} "
                     f"by time {settle:g}; decisions: {decided}", sim)
             outcome = decided["coord"]
+            if outcome == "abort" and faultless and all(yes.get((p, txid)) for p in writes):
+                raise ScenarioFailed(
+                    f"transaction {txid!r}: every participant voted yes and nothing failed (no crash, no "
+                    f"loss, no duplicate, no reordering), yet the coordinator decided abort; two-phase "
+                    f"commit must commit then (a coordinator that aborts everything is atomic, and useless)",
+                    sim)
             for p, (key, value) in writes.items():
                 held = sim.node(p).data.get(key)
                 if outcome == "commit" and held != value:
