@@ -23,6 +23,9 @@ The pieces, one module each:
 - :mod:`.scenario`: :func:`commit_scenario`, run any coordinator and participant classes through
   transactions under loss and crashes, and check atomicity and progress; and
   :func:`transaction_outcomes` and :func:`in_doubt_time`, which read a run's trace.
+- :mod:`.scripted`: :func:`participant_scenario` and :func:`coordinator_scenario`, one node of
+  a protocol among scripted peers on a fixed schedule (a repeated prepare or decision, a query
+  that goes unanswered, a duplicated vote), so each rule is exercised on every seed.
 - :mod:`.search`: :func:`commit_search`, every schedule of one transaction's first steps
   (messages in any order, timers at any time, a crash), with atomicity checked in every state
   (:mod:`course_lib.search`), instead of one seeded run.
@@ -56,6 +59,7 @@ from .base import (DEFAULT_REFUSAL_RATE, OUTCOMES, CommitCoordinator, CommitPart
                    set_refusal_rate)
 from .crashes import crash_after
 from .scenario import CRASH_POINTS, commit_scenario, in_doubt_time, transaction_outcomes
+from .scripted import COORDINATOR_CASES, PARTICIPANT_CASES, coordinator_scenario, participant_scenario
 from .search import commit_search
 from .three_phase import ThreePCCoordinator, ThreePCParticipant
 from .two_phase import NaiveCoordinator, NaiveParticipant
@@ -64,4 +68,5 @@ __all__ = [
     "DEFAULT_REFUSAL_RATE", "OUTCOMES", "CommitCoordinator", "CommitParticipant", "set_refusal_rate",
     "crash_after", "CRASH_POINTS", "commit_scenario", "commit_search", "in_doubt_time", "transaction_outcomes",
     "ThreePCCoordinator", "ThreePCParticipant", "NaiveCoordinator", "NaiveParticipant",
+    "COORDINATOR_CASES", "PARTICIPANT_CASES", "coordinator_scenario", "participant_scenario",
 ]

@@ -18,7 +18,9 @@
 - :class:`FailureDetector` and :class:`HeartbeatMonitor`: the tutorial's
   missed-heartbeats failure detector.
 - :func:`lease_scenario`: run a lock server and leader class through pauses,
-  partitions and crashes, with the election invariants checked throughout.
+  partitions and crashes, with the election invariants checked throughout;
+  :func:`lock_server_scenario`: a lock server's replies to seeded random requests checked one by
+  one against its contract.
 
 Example:
     >>> from course_lib.sim import Simulation
@@ -36,6 +38,7 @@ from .heartbeat import (FailureDetector, HeartbeatElection, Heartbeater, Heartbe
 from .leadership import LeadershipLog, watch_leaders
 from .leases import EtcdLeaderElection, FencedStorage, LeaseStore, RedisLeaderElection
 from .pauses import is_paused, pause, pause_node
+from .lock_server import lock_server_scenario
 from .scenario import LEASE_TTL, lease_scenario
 
 __all__ = [
@@ -43,4 +46,5 @@ __all__ = [
     "FailureDetector", "HeartbeatElection", "Heartbeater", "HeartbeatMonitor", "run_failure_detector",
     "suspicions", "LeadershipLog", "watch_leaders", "EtcdLeaderElection", "FencedStorage", "LeaseStore",
     "RedisLeaderElection", "is_paused", "pause", "pause_node", "LEASE_TTL", "lease_scenario",
+    "lock_server_scenario",
 ]
