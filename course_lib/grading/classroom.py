@@ -218,24 +218,19 @@ def grade_class(course: str | os.PathLike, submissions: Sequence[Submission] | N
 def gradebook_scores(course: str | os.PathLike, submissions: Iterable[Submission] | None = None
                      ) -> dict[Submission, tuple[float, float]]:
     """``(score, max_score)`` of each graded submission in the course's gradebook."""
-    from nbgrader.api import Gradebook
-
-    course = _checked_course(course)
-    coursedir = _course_directory(course)
-    wanted = None if submissions is None else set(submissions)
-    found = {}
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
-        for assignment in gb.assignments:
-            for sub in gb.assignment_submissions(assignment.name):
-                key = Submission(assignment.name, sub.student.id)
-                if wanted is None or key in wanted:
-                    found[key] = (sub.score, sub.max_score)
-    return found
+    return _from_gradebook(course, submissions, lambda sub: (sub.score, sub.max_score))
 
 
 def cell_scores(course: str | os.PathLike, submissions: Iterable[Submission] | None = None
                 ) -> dict[Submission, dict[str, float]]:
     """The score of every graded cell of each submission in the course's gradebook (by grade id)."""
+    return _from_gradebook(course, submissions,
+                           lambda sub: {g.name: g.score for nb in sub.notebooks for g in nb.grades})
+
+
+def _from_gradebook(course: str | os.PathLike, submissions: Iterable[Submission] | None,
+                    read: Callable[[Any], Any]) -> dict:
+    """``read(submission)`` for each graded submission in the course's gradebook (all, or ``submissions``)."""
     from nbgrader.api import Gradebook
 
     course = _checked_course(course)
@@ -247,7 +242,7 @@ def cell_scores(course: str | os.PathLike, submissions: Iterable[Submission] | N
             for sub in gb.assignment_submissions(assignment.name):
                 key = Submission(assignment.name, sub.student.id)
                 if wanted is None or key in wanted:
-                    found[key] = {g.name: g.score for nb in sub.notebooks for g in nb.grades}
+                    found[key] = read(sub)
     return found
 
 
