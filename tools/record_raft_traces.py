@@ -214,11 +214,10 @@ def figure8(cls, label: str) -> dict:
 
 
 def figure8_search_record(cls) -> dict:
-    """Figure 8 found by a schedule search in phases (course_lib.topics.raft.figure8_search): the
+    """Figure 8 found by a schedule search in phases (course_lib.topics.raft.figure8_search's phases): the
     counting Raft's phases and failing schedule (replayed: step k at time k), and how far the
     reference gets (it cannot commit x: phase 6 exhausts its depth)."""
-    from course_lib.sim.errors import ScenarioFailed
-    from course_lib.topics.raft import figure8_search
+    from course_lib.topics.raft.scenarios.search import figure8_phases
 
     def phases(results) -> list:
         return [{"phase": name, "outcome": r.outcome, "states": r.states,
@@ -227,33 +226,19 @@ def figure8_search_record(cls) -> dict:
                 for i, (name, r) in enumerate(results)]
 
     out: dict = {"title": "Figure 8, found by a search in phases"}
-    try:
-        figure8_search(counting(cls))
+    results = figure8_phases(counting(cls))
+    if results[-1][1].outcome != "violation":
         raise RuntimeError("figure8_search did not break the counting Raft")
-    except ScenarioFailed as exc:
-        sim = exc.sim
-    # The phases once more, to report them (the scenario raises at the violation).
-    from course_lib.search import search
-    from course_lib.topics.raft.scenarios.search import FIGURE8_PHASES
-    actions = [("submit x", lambda node: node.start("x")), ("submit y", lambda node: node.start("y"))]
-    results, start = [], None
-    for name, goal, crashes, most in FIGURE8_PHASES:
-        r = search(lambda: RaftCluster(counting(cls), 3, seed=0).sim, actions=actions, start=start,
-                   goal=goal, crashes=crashes, max_depth=most)
-        results.append((name or "an invariant broken", r))
-        if r.outcome != "goal":
-            break
-        start = r.schedule
     last = results[-1][1]
     out["phases"] = phases(results)
     out["schedule"] = [str(step) for step in last.schedule]
     replayed = last.replay()  # step k at time k, as drawn
     out["violation"] = f"{replayed.error.name}: {replayed.error.detail}"
-    out["nodes"] = sorted(sim.nodes)
+    out["nodes"] = sorted(replayed.sim.nodes)
     out["end"] = float(len(last.schedule))
     out["windows"] = [[0, out["end"]]]
-    out["rows"] = rows_of(sim, [(0, out["end"])], custom=("role", "apply", "action"))
-    out["reference_phases"] = phases(figure8_search(cls))
+    out["rows"] = rows_of(replayed.sim, [(0, out["end"])], custom=("role", "apply", "action"))
+    out["reference_phases"] = phases(figure8_phases(cls))
     return out
 
 

@@ -49,6 +49,8 @@ from typing import Hashable, Iterable
 from course_lib.history import History, Operation, operations_of
 from course_lib.sim.validation import InvalidArgument, InvalidArgumentType
 
+from .session import _bits
+
 __all__ = ["CausalResult", "causal_memory"]
 
 _READS = ("read", "get")
@@ -83,15 +85,6 @@ class CausalResult:
         if self.valid:
             return "Causal memory: every client can order the writes and its own reads legally."
         return f"Not causal memory: for p{self.process}, {self.message}."
-
-
-def _bits(mask: int) -> list[int]:
-    out = []
-    while mask:
-        low = mask & -mask
-        out.append(low.bit_length() - 1)
-        mask ^= low
-    return out
 
 
 def _check_ops(history: History | Iterable[Operation]) -> list[Operation]:

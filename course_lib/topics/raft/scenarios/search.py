@@ -104,6 +104,19 @@ def figure8_search(cls: type, seed: Any = 0, *, depth: int = 6,
     check_int("depth", depth, low=1)
     check_int("max_states", max_states, low=1)
 
+    done = figure8_phases(cls, seed, depth=depth, max_states=max_states)
+    name, result = done[-1]
+    result.check(f"Figure 8's phases on 3 servers, up to {depth} steps each (phase {len(done)}: {name})")
+    return done
+
+
+def figure8_phases(cls: type, seed: Any = 0, *, depth: int = 6,
+                   max_states: int = MAX_STATES) -> list[tuple[str, SearchResult]]:
+    """Run :data:`FIGURE8_PHASES` as :func:`figure8_search` does, without raising: each phase's
+    name and result, up to the first that does not reach its goal (the recorder's view)."""
+    check_int("depth", depth, low=1)
+    check_int("max_states", max_states, low=1)
+
     def make_sim() -> Simulation:
         return RaftCluster(cls, 3, seed=seed).sim
 
@@ -114,8 +127,6 @@ def figure8_search(cls: type, seed: Any = 0, *, depth: int = 6,
         result = search(make_sim, actions=actions, start=start, goal=goal, crashes=crashes,
                         max_depth=min(depth, most), max_states=max_states)
         done.append((name or "an invariant broken", result))
-        result.check(f"Figure 8's phases on 3 servers, up to {depth} steps each (phase {len(done)}: "
-                     f"{name or 'any violation'})")
         if result.outcome != "goal":
             break
         start = result.schedule
