@@ -1,0 +1,1 @@
+"""Chapter 06a: failure detection, timeouts, retries, overload, circuit breakers and bulkheads."""
