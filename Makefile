@@ -16,7 +16,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export PYTHONHASHSEED := 0
 ASSIGNMENTS = $(notdir $(wildcard solutions/*))
 
-.PHONY: help setup lab test test-fast lint exercises notebooks check grade bench clean
+.PHONY: help setup lab test test-fast lint exercises notebooks check grade bench book clean
 
 help:
 	@echo "make lab        set up .venv and start JupyterLab on the course (honours JUPYTER_PORT, JUPYTER_TOKEN)"
@@ -27,6 +27,7 @@ help:
 	@echo "make check      check your answers in exercises/ (ASSIGNMENT=00_welcome to pick one)"
 	@echo "make grade      autograde every collected submission in submitted/, WORKERS at a time (instructors)"
 	@echo "make bench      run the performance benchmarks (ratios against baselines)"
+	@echo "make book       build the course's website into _build/html (open _build/html/index.html)"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -162,6 +163,12 @@ grade: setup
 
 bench: setup
 	$(BIN)/python benchmarks/run.py
+
+# The course as a website (book/): the executed lectures, the exercises' learner releases, a
+# landing page and the instructors' page, with Sphinx and myst-nb. Nothing is executed or fetched;
+# warnings are errors. Every lecture and exercise present is a page: a new one needs no edit here.
+book: setup
+	$(BIN)/python book/build.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
