@@ -63,7 +63,7 @@ from types import BuiltinFunctionType, FunctionType
 from types import MethodType as _METHOD
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
-from .errors import SimulationError
+from .errors import CrashedInHandler, SimulationError
 from .messages import _ATOMIC, Message, SlowMessage
 from .node import _FRAMEWORK_ATTRS, Node, Request, Storage, Timer
 from .simulation import Simulation, _Watchdog
@@ -188,8 +188,8 @@ class Controlled:
             the caller's to say.
 
     Raises:
-        InvalidArgument: ``sim`` has run already, or a fault such as a partition or a
-            pause is in place (a search does not model them).
+        InvalidArgument: ``sim`` has run already, or a fault such as a partition, a
+            pause or a crash point is in place (a search does not model them).
     """
 
     def __init__(self, sim: Simulation, *, replay: bool = False,
@@ -210,6 +210,9 @@ class Controlled:
             raise InvalidArgument(f"sim={sim!r} has run already: give the search a fresh simulation")
         if sim._net_faults or sim._pauses:
             raise InvalidArgument(f"sim={sim!r} has a partition or a pause in place: a search does not model them")
+        if sim._crash_points:
+            raise InvalidArgument(f"sim={sim!r} has crash points (crash_on_send): a search offers crashes as "
+                                  "steps of its own and does not model them")
         self.sim = sim
         self.replay = bool(replay)
         self.steps_taken = 0
@@ -344,48 +347,52 @@ class Controlled:
             sim.trace._reset_window()
         sim.env._now = self._time
         kind = step.kind
-        if kind in ("deliver", "duplicate"):
-            msg = self._find_message(step)
-            node = self._nodes[self._index[msg.dst]]
-            self._loaded[self._index[msg.dst]] = self._live_fp[self._index[msg.dst]] = None
-            if kind == "deliver":
-                self._inflight.remove(msg)
-                self._flight = (self._flight - _message_key(msg)) & _MASK64
-            if not self.replay:  # one row naming the receiver, for the checkers
-                sim.trace.record(self._time, "deliver", node._id, msg.src, msg.type, msg.id)
-            sim._arrive_slow(msg, self._time)
-        elif kind == "timer":
-            timer = self._find_timer(step)
-            self._loaded[self._index[step.node]] = self._live_fp[self._index[step.node]] = None
-            sim._fire_timer(timer, timer.generation)
-        elif kind in ("crash", "restart"):
-            i = self._node_index(step)
-            self._loaded[i] = self._live_fp[i] = None
-            down = self._nodes[i]._crashed
-            if (kind == "crash") == down:
-                raise InvalidArgument(f"step={step!r}: node {step.node!r} is {'down' if down else 'up'}")
-            self._crash_loaded = None
-            if kind == "crash":
-                sim.crash(step.node)
+        try:
+            if kind in ("deliver", "duplicate"):
+                msg = self._find_message(step)
+                node = self._nodes[self._index[msg.dst]]
+                self._loaded[self._index[msg.dst]] = self._live_fp[self._index[msg.dst]] = None
+                if kind == "deliver":
+                    self._inflight.remove(msg)
+                    self._flight = (self._flight - _message_key(msg)) & _MASK64
+                if not self.replay:  # one row naming the receiver, for the checkers
+                    sim.trace.record(self._time, "deliver", node._id, msg.src, msg.type, msg.id)
+                sim._arrive_slow(msg, self._time)
+            elif kind == "timer":
+                timer = self._find_timer(step)
+                self._loaded[self._index[step.node]] = self._live_fp[self._index[step.node]] = None
+                sim._fire_timer(timer, timer.generation)
+            elif kind in ("crash", "restart"):
+                i = self._node_index(step)
+                self._loaded[i] = self._live_fp[i] = None
+                down = self._nodes[i]._crashed
+                if (kind == "crash") == down:
+                    raise InvalidArgument(f"step={step!r}: node {step.node!r} is {'down' if down else 'up'}")
+                self._crash_loaded = None
+                if kind == "crash":
+                    sim.crash(step.node)
+                    sim._check_after_event()
+                else:
+                    sim.restart(step.node)
+            elif kind == "action":
+                i = self._node_index(step)
+                call = self.actions.get(step.name)
+                if call is None:
+                    raise InvalidArgument(f"step={step!r}: {step.name!r} is not one of this simulation's "
+                                          f"actions {sorted(self.actions)}")
+                node = self._nodes[i]
+                if node._crashed:
+                    raise InvalidArgument(f"step={step!r}: node {step.node!r} is down")
+                self._loaded[i] = self._live_fp[i] = None
+                sim._current = node
+                node.record("action", label=step.name)
+                node._call(call, (node,), f"action {step.name!r}")
                 sim._check_after_event()
             else:
-                sim.restart(step.node)
-        elif kind == "action":
-            i = self._node_index(step)
-            call = self.actions.get(step.name)
-            if call is None:
-                raise InvalidArgument(f"step={step!r}: {step.name!r} is not one of this simulation's "
-                                      f"actions {sorted(self.actions)}")
-            node = self._nodes[i]
-            if node._crashed:
-                raise InvalidArgument(f"step={step!r}: node {step.node!r} is down")
-            self._loaded[i] = self._live_fp[i] = None
-            sim._current = node
-            node.record("action", label=step.name)
-            node._call(call, (node,), f"action {step.name!r}")
+                raise InvalidArgument(f"step={step!r}: kind must be one of {STEP_KINDS}")
+        except CrashedInHandler:  # the node reached a crash point (Simulation.crash_on_send)
+            sim._current = None
             sim._check_after_event()
-        else:
-            raise InvalidArgument(f"step={step!r}: kind must be one of {STEP_KINDS}")
         self._memo_loaded = self._memo_fz = None
         self._drain()
 

@@ -45,6 +45,15 @@ class SimulationError(Exception):
         return _drawer(self, **options)
 
 
+class CrashedInHandler(BaseException):
+    """Raised inside a handler when its node reaches a crash point (``Simulation.crash_on_send``).
+
+    The simulator catches it where it called the handler: the rest of the handler does
+    not run, as if the machine lost power between two of its lines. It derives from
+    ``BaseException`` so that a handler's ``except Exception`` cannot swallow the crash.
+    """
+
+
 class NoHandlerError(SimulationError, AttributeError):
     """A message arrived for which the node has no ``on_<type>`` handler."""
 

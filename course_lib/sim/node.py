@@ -393,6 +393,8 @@ class Node:
             heappush(sim._queue, (now + delay, NORMAL, next(sim._eid), wire))
         else:
             sim.network._route(self, wire, now)
+        if sim._crash_points:  # a test asked for a crash right after some send
+            sim._crash_point_reached(self, wire)
         return wire
 
     def broadcast(self, msg: Message | str, /, **fields: Any) -> list[Message]:

@@ -12,15 +12,15 @@ from typing import Any, Callable, Iterable
 import simpy
 from simpy.events import NORMAL, URGENT
 
-from .errors import (EventBudgetExceeded, HandlerError, HandlerTimeout, InvariantViolation,
-                     SimulationError)
+from .errors import (CrashedInHandler, EventBudgetExceeded, HandlerError, HandlerTimeout,
+                     InvariantViolation, SimulationError)
 from .latency import LatencyLike
-from .messages import Message, SlowMessage
+from .messages import Message, SlowMessage, check_type_name
 from .nemesis import Nemesis
 from .network import Network
 from .node import Node, Timer
 from .trace import DELIVER_REF, DROP_CRASHED, DROP_PARTITION_AT_ARRIVAL, TIMER, Trace
-from .validation import (InvalidArgument, InvalidArgumentType, check_callable, check_ids,
+from .validation import (InvalidArgument, InvalidArgumentType, check_callable, check_ids, check_int,
                          check_number)
 
 #: Real seconds without progress after which a run stops (a handler in an infinite loop).
@@ -147,6 +147,7 @@ class Simulation:
         self._invariants: list[tuple[str, Callable]] = []
         self._observers: list[Callable] = []
         self._memos: dict[Any, Any] = {}
+        self._crash_points: dict[Any, list[list]] = {}  # node -> [type, where, count left, restart_after]
         self._watching = False  # any invariant or observer: checked after every event
         self._events = 0
         self._max_events = max_events if max_events is not None else math.inf
@@ -280,14 +281,72 @@ class Simulation:
         self._holds.pop(node_id, None)
         self._bring_up(node_id)
 
-    def _crash(self, node_id: Any, hold: Any) -> None:
+    def crash_on_send(self, node_id: Any, msg_type: str | None = None, *, nth: int = 1,
+                      where: Callable[[Message], Any] | None = None,
+                      restart_after: float | None = None) -> None:
+        """Crash node ``node_id`` in the middle of a handler: right after it sends a message.
+
+        The ``nth`` message the node sends from now on whose type is ``msg_type`` (any type
+        if None) and for which ``where(msg)`` is true leaves the node; then the node crashes
+        at once and the rest of the handler (or timer callback, or scheduled call) does not
+        run, as if the machine lost power between two lines of its code. What the handler
+        changed before the send stays changed in ``storage`` and in durable attributes; the
+        rest is lost, as at any crash. This is how a test finds out whether a node writes
+        what it promises to disk *before* it answers (Raft's "persist before replying").
+
+        A crash point fires only while the simulation runs (inside an event), once. The node
+        stays down until :meth:`restart`, or for ``restart_after`` time units if given.
+
+        Args:
+            node_id: the node to crash.
+            msg_type: the type of message after which to crash, or None for any.
+            nth: crash after the nth matching send (1: the first).
+            where: a further condition on the message, e.g. ``lambda m: m.vote_granted``.
+            restart_after: restart the node this long after the crash (None: stay down).
+
+        Raises:
+            InvalidArgument: ``node_id`` is not a node, ``nth`` < 1, ``restart_after`` < 0
+                (also a ValueError).
+            InvalidArgumentType: ``msg_type`` is not a str or ``where`` not callable (also a TypeError).
+        """
+        self.check_node("node_id", node_id)
+        if msg_type is not None:
+            check_type_name(msg_type, "msg_type")
+        check_int("nth", nth, low=1)
+        if where is not None:
+            check_callable("where", where)
+        if restart_after is not None:
+            check_number("restart_after", restart_after, low=0, what="a finite delay >= 0 or None")
+        self._crash_points.setdefault(node_id, []).append([msg_type, where, nth, restart_after])
+
+    def _crash_point_reached(self, node: Node, msg: Message) -> None:
+        """``node`` just sent ``msg``: crash it there if one of its crash points says so."""
+        node_id = node._id
+        points = self._crash_points.get(node_id)
+        if not points or not self._running or self._current is not node:
+            return
+        for point in points:
+            msg_type, where, left, restart_after = point
+            if (msg_type is None or msg.type == msg_type) and (where is None or where(msg)):
+                point[2] = left - 1
+                if left == 1:
+                    points.remove(point)
+                    if not points:
+                        del self._crash_points[node_id]
+                    self._crash(node_id, "manual", f"after sending {msg.type} to {msg.dst!r}")
+                    if restart_after is not None:
+                        self._schedule(restart_after, self.restart, (node_id,))
+                    raise CrashedInHandler(node_id)
+                return
+
+    def _crash(self, node_id: Any, hold: Any, info: Any = None) -> None:
         self._holds.setdefault(node_id, set()).add(hold)
         node = self._nodes[node_id]
         if node._crashed:
             return
         self._durable_snapshots[node_id] = node._do_crash()
         self._pauses.pop(node_id, None)
-        self.trace.record(self.env.now, "crash", node_id)
+        self.trace.record(self.env.now, "crash", node_id, info=info)
         self._events += 1
         if not self._running:
             self._check_after_event()
@@ -442,44 +501,52 @@ class Simulation:
         try:
             # Our own events are plain entries in SimPy's heap: a Message (or SlowMessage) is an
             # arrival, a tuple (fn, args) a call; anything else is a SimPy event, processed as SimPy's step() does.
+            # A node that reaches a crash point (crash_on_send) leaves its handler by raising
+            # CrashedInHandler; the inner loop is resumed after it, so the hot loop carries no try.
             while True:
-                now, _, _, item = heappop(queue)
-                cls = item.__class__
-                if cls is Message:  # a plain message arrives: the hot path of every run, inlined
-                    env._now = now      # (see benchmarks/bench_delivery.py); others take _arrive_slow
-                    node = nodes[item.dst]
-                    if (node._blocked or self._net_faults) and self._held_or_dropped(node, item):
-                        continue
-                    if traced:
-                        tb_append(now)
-                        cb_append(DELIVER_REF | item.id << 5)
-                    self._current = node
-                    handler = node._handlers.get(item.type)  # Node._receive, inlined
-                    if handler is None:
-                        handler = node._inline_handler(item.type)  # raises the helpful error if none
-                    try:
-                        handler(node, item)
-                    except SimulationError:
-                        raise
-                    except Exception as exc:  # a learner's bug: say where and when
-                        raise HandlerError(node._id, "on_" + item.type, now, exc, self) from exc
-                    if self._watching:
-                        self._check_after_event()
-                elif cls is tuple:
-                    env._now = now
-                    item[0](*item[1])
-                elif cls is SlowMessage:
-                    env._now = now
-                    arrive_slow(item, now)
-                elif item is _STOP:
+                try:
+                    while True:
+                        now, _, _, item = heappop(queue)
+                        cls = item.__class__
+                        if cls is Message:  # a plain message arrives: the hot path of every run, inlined
+                            env._now = now      # (see benchmarks/bench_delivery.py); others take _arrive_slow
+                            node = nodes[item.dst]
+                            if (node._blocked or self._net_faults) and self._held_or_dropped(node, item):
+                                continue
+                            if traced:
+                                tb_append(now)
+                                cb_append(DELIVER_REF | item.id << 5)
+                            self._current = node
+                            handler = node._handlers.get(item.type)  # Node._receive, inlined
+                            if handler is None:
+                                handler = node._inline_handler(item.type)  # raises the helpful error if none
+                            try:
+                                handler(node, item)
+                            except SimulationError:
+                                raise
+                            except Exception as exc:  # a learner's bug: say where and when
+                                raise HandlerError(node._id, "on_" + item.type, now, exc, self) from exc
+                            if self._watching:
+                                self._check_after_event()
+                        elif cls is tuple:
+                            env._now = now
+                            item[0](*item[1])
+                        elif cls is SlowMessage:
+                            env._now = now
+                            arrive_slow(item, now)
+                        elif item is _STOP:
+                            break  # out of both loops: see below
+                        else:
+                            env._now = now
+                            callbacks, item.callbacks = item.callbacks, None
+                            for callback in callbacks:
+                                callback(item)
+                            if not item._ok and not hasattr(item, "_defused"):
+                                raise item._value  # a failed SimPy event nobody handled
                     break
-                else:
-                    env._now = now
-                    callbacks, item.callbacks = item.callbacks, None
-                    for callback in callbacks:
-                        callback(item)
-                    if not item._ok and not hasattr(item, "_defused"):
-                        raise item._value  # a failed SimPy event nobody handled
+                except CrashedInHandler:
+                    self._current = None
+                    self._after_event()
         except BaseException as exc:
             if isinstance(exc, SimulationError) and exc.sim is None:
                 exc.sim = self  # the run stopped here: the error can draw it

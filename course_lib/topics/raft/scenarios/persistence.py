@@ -12,7 +12,12 @@ from .support import _cmd, _counts, _new
 
 
 def persist_state(cls: type, seed: Any) -> Simulation:
-    """One server against scripted peers: its term, vote and log survive a crash."""
+    """One server against scripted peers: its term, vote and log survive a crash, even one right after a reply.
+
+    The last two crashes happen in the middle of s1's handler, right after its reply leaves
+    (:meth:`~course_lib.sim.Simulation.crash_on_send`): a server that answers first and
+    persists after loses a vote or an entry that its peer has already counted.
+    """
     sim = Simulation(seed=seed, latency=1.0)
     watch(sim)
     node = sim.add_node(cls, "s1")
@@ -35,6 +40,39 @@ def persist_state(cls: type, seed: Any) -> Simulation:
     if reply.vote_granted:
         raise _fail("s1 voted for s3 in term 4, crashed, restarted and voted for s2 in term 4: the vote "
                     "must be persisted before it is sent", sim)
+    # A crash between two lines: s1 grants s2 its vote in term 6 and loses power right after the
+    # reply leaves, before anything its handler would do next. s2 counts that vote.
+    sim.crash_on_send("s1", "request_vote_reply", where=lambda m: m.vote_granted)
+    sim.at(60, a.send, "s1", RequestVote(term=6, candidate_id="s2", last_log_index=2, last_log_term=3))
+    sim.at(63, sim.restart, "s1")
+    sim.at(64, b.send, "s1", RequestVote(term=6, candidate_id="s3", last_log_index=2, last_log_term=3))
+    sim.run(until=70)
+    granted = [m for m in a.received("request_vote_reply") if m.term == 6 and m.vote_granted]
+    if not granted:
+        raise _fail("s2 asked s1 for its vote in term 6 (s2's log as long as s1's) and got no vote; "
+                    "expected a granted vote", sim)
+    reply = b.received("request_vote_reply")[-1]
+    if reply.vote_granted:
+        raise _fail("s1 granted its vote in term 6 to s2 and crashed right after the reply left; restarted, "
+                    "it granted its vote in term 6 to s3 too, so two candidates may win term 6: persist "
+                    "current_term and voted_for *before* you send the reply (Figure 2: \"updated on stable "
+                    "storage before responding to RPCs\")", sim)
+    # The same for entries: s1 acknowledges an entry of s2, leader of term 6, and crashes right after
+    # the acknowledgement leaves. The leader may count it towards a majority and commit the entry.
+    sim.crash_on_send("s1", "append_entries_reply", where=lambda m: m.success)
+    sim.at(71, a.send, "s1", AppendEntries(term=6, leader_id="s2", prev_log_index=2, prev_log_term=3,
+                                           entries=((6, "p3"),), leader_commit=2))
+    sim.at(74, sim.restart, "s1")
+    sim.run(until=76)
+    acks = [m for m in a.received("append_entries_reply") if m.term == 6 and m.success]
+    if not acks:
+        raise _fail("s2, leader of term 6, sent s1 an entry that follows s1's log and got no successful "
+                    "reply; expected success=True", sim)
+    if node.log != [(2, "p1"), (3, "p2"), (6, "p3")]:
+        raise _fail(f"s1 acknowledged entry 3 (6, 'p3') of the leader s2 and crashed right after the "
+                    f"acknowledgement left; restarted, its log is {node.log}, without the entry the leader "
+                    "may already have counted as replicated and committed: persist the log *before* you "
+                    "reply", sim)
     return sim
 
 
