@@ -40,6 +40,8 @@ from grading_support import assignments, hidden_test_lines, notebooks, solution_
 sys.path.insert(0, str(REPO / "book"))
 import pages  # noqa: E402  (book/pages.py: what the site is made of)
 
+# One worker builds the site and runs every check on it (under `--dist loadgroup`, too).
+pytestmark = pytest.mark.xdist_group("book")
 ARTIFACTS = REPO / "artifacts" / "book"
 TIMINGS: dict[str, float] = {}
 # A word the search page must find in a lecture.
