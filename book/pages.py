@@ -88,46 +88,51 @@ def readme_section(title: str, repo: Path = REPO) -> str:
 
 
 def chapter_table(repo: Path = REPO) -> str:
-    """The README's chapter table, names linked to their pages, plus rows for unlisted chapters.
+    """The README's chapter table, names linked to their pages, and every page in it.
 
     In the README's rows a lecture or an exercise is named in backquotes (`` `00_welcome` ``);
-    each name with a page becomes a link to it titled by the notebook. A lecture or exercise the
-    table does not name yet gets a row of its own, so that every page is on the landing page.
+    each name with a page becomes a link to it titled by the notebook. A page the table does not
+    name yet is linked in the row of its chapter (in front of the row's text, or instead of
+    "planned"), or in a row of its own, so that every page is on the landing page.
     """
     body = readme_section("Chapters", repo)
     lines = [line for line in body.splitlines() if line.startswith("|")]
     if len(lines) < 3:
         raise ValueError("README.md's Chapters section has no table (| # | lecture | exercise |)")
-    lecture_pages = {p.path.stem: p for p in lectures(repo)}
-    exercise_pages = {p.path.parent.name: p for p in exercises(repo)}
-    named: set[tuple[str, str]] = set()
+    kinds = {1: {p.path.stem: p for p in lectures(repo)},
+             2: {p.path.parent.name: p for p in exercises(repo)}}
+    named: set[Page] = set()
 
-    def link(cell: str, pages: dict[str, Page], kind: str) -> str:
+    def link(page: Page) -> str:
+        return f"[{page.title}](<{page.path.as_posix()}>)"
+
+    def link_names(cell: str, pages: dict[str, Page]) -> str:
         def replace(match: re.Match) -> str:
             page = pages.get(match.group(1))
             if page is None:
                 return match.group(0)
-            named.add((kind, match.group(1)))
-            return f"[{page.title}](<{page.path.as_posix()}>)"
+            named.add(page)
+            return link(page)
         return re.sub(r"`([0-9][0-9a-z]*_[A-Za-z0-9_]+)`", replace, cell)
 
-    rows = lines[:2]
+    rows = []
     for line in lines[2:]:
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) != 3:
             raise ValueError(f"README.md's chapter table: a row without 3 columns: {line!r}")
-        cells[1] = link(cells[1], lecture_pages, "lecture")
-        cells[2] = link(cells[2], exercise_pages, "exercise")
-        rows.append("| " + " | ".join(cells) + " |")
-    missing: dict[str, list[str]] = {}
-    for kind, pages in (("lecture", lecture_pages), ("exercise", exercise_pages)):
-        for name, page in pages.items():
-            if (kind, name) not in named:
-                cells = missing.setdefault(page.chapter, ["", ""])
-                cells[kind == "exercise"] = f"[{page.title}](<{page.path.as_posix()}>)"
-    for chapter, (lecture, exercise) in sorted(missing.items()):
-        rows.append(f"| {chapter} | {lecture or 'not yet'} | {exercise or 'not yet'} |")
-    return "\n".join(rows) + "\n"
+        rows.append([cells[0], *(link_names(cells[i], kinds[i]) for i in (1, 2))])
+    for column, pages in kinds.items():
+        for page in pages.values():
+            if page in named:
+                continue
+            row = next((r for r in rows if r[0] == page.chapter), None)
+            if row is None:
+                row = [page.chapter, "not yet", "not yet"]
+                rows.append(row)
+            text = row[column]
+            row[column] = link(page) if text in ("planned", "not yet", "") else f"{link(page)}: {text}"
+    rows.sort(key=lambda row: row[0])
+    return "\n".join([*lines[:2], *("| " + " | ".join(row) + " |" for row in rows)]) + "\n"
 
 
 def toctrees(repo: Path = REPO) -> str:

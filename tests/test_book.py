@@ -242,17 +242,18 @@ def test_pages_workflow_calls_make_book():
 # -- a new chapter, and a broken link -------------------------------------------------------------
 
 def _tiny_course(root: Path) -> Path:
-    """A made-up course: one listed chapter, and a chapter 05 the README's table does not name."""
+    """A made-up course: chapter 00 as the README names it, 05 planned there, 06a not there."""
     root.mkdir(parents=True)
     readme = (REPO / "README.md").read_text()
     chapters = ("## Chapters\n\n| # | lecture | exercise |\n|---|---|---|\n"
-                "| 00 | `00_intro`: the intro | planned |\n\n")
+                "| 00 | `00_intro`: the intro | planned |\n| 05 | a new topic | planned |\n\n")
     sections = {name: pages.readme_section(name) for name in ("Self-study", "Teaching with nbgrader")}
     (root / "README.md").write_text(readme.split("\n## ", 1)[0] + "\n\n" + chapters + "".join(
         f"## {name}\n\n{body}\n" for name, body in sections.items()))
     for relpath, title in [("notebooks/00_intro.ipynb", "00 · Intro"),
                            ("notebooks/05_new_topic.ipynb", "05 · A new topic"),
-                           ("exercises/05_new_topic/05_new_topic.ipynb", "05 · Exercise: new")]:
+                           ("exercises/05_new_topic/05_new_topic.ipynb", "05 · Exercise: new"),
+                           ("notebooks/06a_unlisted.ipynb", "06a · Unlisted")]:
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"# {title}\n\nText.")])
         (root / relpath).parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, root / relpath)
@@ -266,10 +267,15 @@ def test_a_new_chapter_needs_no_edit_and_a_broken_link_fails(tmp_path):
     status, output = build(tmp_path / "out" / "html", course)
     assert status == 0, output[-4000:]
     index = (tmp_path / "out/html/index.html").read_text()
+    table = re.search(r"<table.*?</table>", index, re.S).group(0)
     for relpath in ("notebooks/00_intro.html", "notebooks/05_new_topic.html",
-                    "exercises/05_new_topic/05_new_topic.html"):
-        assert (tmp_path / "out/html" / relpath).is_file() and f'href="{relpath}"' in index, relpath
-    assert "05 · A new topic" in text_of(index)
+                    "exercises/05_new_topic/05_new_topic.html", "notebooks/06a_unlisted.html"):
+        assert (tmp_path / "out/html" / relpath).is_file(), relpath
+        assert f'href="{relpath}"' in table, f"the chapter table does not link {relpath}"
+    rows = [" ".join(text_of(row).split()) for row in re.findall(r"<tr.*?</tr>", table, re.S)]
+    assert rows[1:] == ["00 00 · Intro: the intro planned",
+                        "05 05 · A new topic: a new topic 05 · Exercise: new",
+                        "06a 06a · Unlisted not yet"], rows
 
     broken = course / "notebooks/05_new_topic.ipynb"
     nb = nbformat.read(broken, as_version=4)
