@@ -357,6 +357,11 @@ def test_site_in_a_browser(served, browser_page):
         box = figure.bounding_box()
         assert box and box["width"] > 0 and box["height"] > 0, box
         page.screenshot(path=ARTIFACTS / "lecture-figure.png")
+        controls = page.locator("p.course-widget-controls")
+        if controls.count():  # a widget, as its saved state: its controls' values, then its picture
+            controls.first.scroll_into_view_if_needed()
+            assert controls.first.is_visible() and "come alive" in page.content()
+            page.screenshot(path=ARTIFACTS / "lecture-widget.png")
 
         page.goto(f"{served}/search.html?q={SEARCH_WORD}")
         results = page.locator("#search-results li a[href*='notebooks/']")
