@@ -8,6 +8,7 @@ build. Offline: nothing is executed or fetched.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -15,9 +16,20 @@ from pathlib import Path
 from sphinx.cmd.build import build_main
 
 BOOK = Path(__file__).resolve().parent
-sys.path.insert(0, str(BOOK))
 
-import pages  # noqa: E402  (book/ is no package: found through the line above)
+
+def load_pages():
+    """book/pages.py as the module ``course_book_pages`` (book/ is no package, nor on sys.path)."""
+    name = "course_book_pages"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, BOOK / "pages.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # before running it: its dataclass looks itself up there
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+pages = load_pages()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,8 +37,6 @@ import yaml
 from browser_support import CHROMIUM, CHROMIUM_ARGS, INSTALL_HINT, REPO
 from grading_support import assignments, hidden_test_lines, notebooks, solution_lines
 
-sys.path.insert(0, str(REPO / "book"))
-import pages  # noqa: E402  (book/pages.py: what the site is made of)
 
 # One worker builds the site and runs every check on it (under `--dist loadgroup`, too).
 pytestmark = pytest.mark.xdist_group("book")
@@ -56,6 +54,20 @@ def _book_build():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _load_pages():
+    """book/pages.py, what the site is made of, as book/build.py loads it."""
+    name = "course_book_pages"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REPO / "book/pages.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+pages = _load_pages()
 
 
 def build(out: Path, repo: Path = REPO) -> tuple[int, str]:
