@@ -3,8 +3,9 @@
 ``stage(srcdir)`` writes, under ``srcdir`` (``_build/src``), every page of the site:
 
 - ``index.md``, the landing page: ``book/index.md`` with the chapter table (the README's
-  "Chapters" table with links to the pages, plus a row for any chapter the README does not list
-  yet) and the hidden tables of contents, one entry per lecture and per exercise found on disk;
+  "Chapters" table with links to the pages, a page it does not name yet linked in its chapter's
+  row or a new one) and the hidden tables of contents, one entry per lecture and per exercise
+  found on disk;
 - ``instructors.md``: ``book/instructors.md`` with the README's "Teaching with nbgrader" section;
 - ``notebooks/<name>.ipynb``, every executed lecture, and ``exercises/<a>/<a>.ipynb``, every
   learner's release (never ``solutions/``), each with a note under its title, and with each
@@ -51,12 +52,24 @@ class Page:
         return self.path.with_suffix("").as_posix()
 
 
+def _title_line(lines: list[str]) -> int | None:
+    """The index of the first level-1 heading among a markdown cell's lines (not in code)."""
+    fenced = False
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        elif not fenced and line.startswith("# "):
+            return i
+    return None
+
+
 def _title(nb: nbformat.NotebookNode, path: Path) -> str:
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
-                if line.startswith("# "):
-                    return line[2:].strip()
+            lines = cell.source.splitlines()
+            i = _title_line(lines)
+            if i is not None:
+                return lines[i][2:].strip()
     raise ValueError(f"{path}: no level-1 heading ('# Title') in any markdown cell; the site "
                      "needs one as the page's title")
 
@@ -175,10 +188,10 @@ def _with_note(nb: nbformat.NotebookNode, note: str) -> None:
         if cell.cell_type != "markdown":
             continue
         lines = cell.source.splitlines()
-        for i, line in enumerate(lines):
-            if line.startswith("# "):
-                cell.source = "\n".join([*lines[:i + 1], "", note, *lines[i + 1:]])
-                return
+        i = _title_line(lines)
+        if i is not None:
+            cell.source = "\n".join([*lines[:i + 1], "", note, *lines[i + 1:]])
+            return
 
 
 def _controls(model: dict) -> str | None:
