@@ -1,7 +1,7 @@
 """The course's website (`make book`, book/): every page there, nothing leaked, pictures shown.
 
-The site is built once per test session into a temporary folder (``python book/build.py --out``,
-what `make book` runs, warnings as errors) and checked as files: a page per lecture and per
+The site is built once per test session into a temporary folder (book/build.py's ``main``, what
+`make book` runs, warnings as errors, in this process) and checked as files: a page per lecture and per
 exercise, the landing page's commands and chapter table, no solution or hidden test anywhere in
 the site (its text, its search index, its downloadable sources), every image present and
 non-empty, every link between pages resolving, widgets as static state. A small made-up course
