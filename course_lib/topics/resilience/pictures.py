@@ -74,8 +74,7 @@ def plot_overload(run: ServiceRun, *, bin: float = 1.0, ax: Any = None, title: s
         twin.set_ylim(bottom=0)
         h2, l2 = twin.get_legend_handles_labels()
         handles, labels = handles + h2, labels + l2
-    ax.legend(handles, labels, loc="upper left", fontsize=8, bbox_to_anchor=(0, -0.18), ncol=4,
-              frameon=False)
+    ax.legend(handles, labels, loc="upper left", fontsize=7, bbox_to_anchor=(1.08, 1.0), frameon=False)
     if title:
         ax.set_title(title)
     return ax
