@@ -178,8 +178,8 @@ def test_widgets_are_static_state(site):
 def test_no_solution_or_hidden_test_in_the_site(site):
     """No solution region, hidden test or answer line anywhere in the site, sources and index included."""
     texts = {}
-    for path in site.rglob("*"):
-        if path.is_file() and path.suffix in TEXT_SUFFIXES:
+    for path in site.rglob("*"):  # _static/ holds only the theme's and Sphinx's own files
+        if path.is_file() and path.suffix in TEXT_SUFFIXES and "_static" not in path.relative_to(site).parts:
             raw = path.read_text(errors="replace")
             texts[path] = raw + "\n" + (text_of(raw) if path.suffix == ".html" else "")
     assert any(p.suffix == ".ipynb" for p in texts), "no downloadable notebook in the site? (check the scan)"
