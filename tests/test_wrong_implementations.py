@@ -33,9 +33,7 @@ def test_every_solution_cell_has_three_wrong_implementations(assignment):
             f"in tests/wrong/{assignment}/ (need 3)")
 
 
-@pytest.mark.parametrize("assignment", assignments())
-def test_reference_solution_scores_full_marks(assignment):
-    """The solution notebook, hidden tests included, passes every graded cell."""
+def _reference_scores_full_marks(assignment):
     for path in notebooks(assignment):
         nb = nbformat.read(str(path), as_version=4)
         for cell in nb.cells:
@@ -122,9 +120,7 @@ def _report(results):
                      for r in results)
 
 
-@pytest.mark.parametrize("assignment,wrong", CASES, ids=[w.name for _, w in CASES])
-def test_wrong_implementation_loses_points(assignment, wrong, batch_results):
-    """A kept learner mistake, applied to the reference, fails the tests it names (and loses points)."""
+def _loses_points(assignment, wrong, batch_results):
     batch = batch_results(assignment, wrong) if _batched(wrong) else None
     if batch is not None:
         results = batch[wrong.name]
@@ -141,3 +137,30 @@ def test_wrong_implementation_loses_points(assignment, wrong, batch_results):
         # The grading run went on past the broken tests: every other test still scored.
         assert failed == sorted(wrong.expect_fail), (
             f"{wrong.description}\nonly {sorted(wrong.expect_fail)} should fail:\n{report}")
+
+
+def _assignment_tests(assignment):
+    """The reference and the kept mistakes of one assignment, as a class of their own: ``make test``
+    runs pytest-xdist with ``--dist loadscope``, which keeps a class on one worker (the batched
+    mistakes share its kernel runs) and gives other classes to the other worker, so the suite's
+    longest file is shared by both workers instead of running on one."""
+    cases = [w for a, w in CASES if a == assignment]
+
+    class Assignment:
+        def test_reference_solution_scores_full_marks(self):
+            """The solution notebook, hidden tests included, passes every graded cell."""
+            _reference_scores_full_marks(assignment)
+
+        @pytest.mark.parametrize("wrong", cases, ids=[w.name for w in cases])
+        def test_wrong_implementation_loses_points(self, wrong, batch_results):
+            """A kept learner mistake, applied to the reference, fails the tests it names (and loses points)."""
+            _loses_points(assignment, wrong, batch_results)
+
+    Assignment.__name__ = Assignment.__qualname__ = f"TestAssignment_{assignment}"
+    Assignment.__doc__ = f"Assignment {assignment}: full marks for the reference, points lost by each kept mistake."
+    return Assignment
+
+
+for _assignment in assignments():
+    _tests = _assignment_tests(_assignment)
+    globals()[_tests.__name__] = _tests
