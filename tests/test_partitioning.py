@@ -229,6 +229,8 @@ BAD = [
     ("load_cv empty", lambda: p.load_cv([]), ValueError, r"loads=\[\]"),
     ("placement scheme", lambda: p.placement("modulo", ["k"], ["a"]), ValueError, r"scheme='modulo'"),
     ("placement keys", lambda: p.placement("ring", "k", ["a"]), TypeError, r"keys='k'"),
+    ("key_positions str", lambda: p.key_positions("abc"), TypeError, r"keys='abc'"),
+    ("key_positions key", lambda: p.key_positions(["a", 1.5]), TypeError, r"label=1\.5"),
     ("ring_points vnodes", lambda: p.ring_points(["a"], 0), ValueError, r"vnodes=0"),
     ("moved_fraction", lambda: p.moved_fraction([1, 2], [1]), ValueError, r"same non-empty keys"),
     ("assign partitions", lambda: p.assign_partitions(2, ["a", "b", "c"]), ValueError, r"partitions=2"),

@@ -7,6 +7,7 @@ can join or leave one of them), which is what the exercise builds.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Sequence
 
 import numpy as np
@@ -54,9 +55,20 @@ def range_partition(keys: np.ndarray, universe: int, partitions: int) -> np.ndar
 
 
 def key_positions(keys: Sequence[Any]) -> np.ndarray:
-    """Return the 64-bit ring position (:func:`hash64`) of every key, as a NumPy array of uint64."""
-    return np.fromiter((hash64(int(k) if isinstance(k, np.integer) else k) for k in keys),
-                       dtype=np.uint64, count=len(keys))
+    """Return the 64-bit ring position (:func:`hash64`) of every key, as a NumPy array of uint64.
+
+    Raises:
+        InvalidArgumentType: ``keys`` is a single str, or holds a key that is neither a str nor an int.
+    """
+    if isinstance(keys, (str, bytes)):
+        raise InvalidArgumentType(f"keys={keys!r} must be a list of keys, not a single {type(keys).__name__}")
+    blake2b = hashlib.blake2b
+    try:   # all str: one digest each, joined and read by NumPy (a million keys in well under a second)
+        digests = b"".join([blake2b(k.encode(), digest_size=8).digest() for k in keys])
+    except AttributeError:
+        return np.fromiter((hash64(int(k) if isinstance(k, np.integer) else k) for k in keys),
+                           dtype=np.uint64, count=len(keys))
+    return np.frombuffer(digests, dtype=">u8").astype(np.uint64)
 
 
 def hash_partition(keys: Sequence[Any], partitions: int) -> np.ndarray:
