@@ -5,7 +5,7 @@ sees: JupyterLab opens each lecture notebook, Run All Cells finishes without an 
 render (the widget extension matches ipywidgets), a slider reaches the kernel and the picture
 changes, and an exercise notebook has nbgrader's Validate button.
 
-All tests share one server and one browser (module-scoped fixtures; ``--dist loadfile`` keeps
+All tests share one server and one browser (module-scoped fixtures; ``--dist loadscope`` keeps
 the file on one xdist worker). Notebooks are opened as copies under ``artifacts/browser-tmp/``
 because JupyterLab autosaves into the file it shows. Screenshots, the server log and timings go
 to ``artifacts/browser/``.

@@ -3,7 +3,7 @@
 The reference is read from the solution notebook itself (its setup and solution
 cells, nbgrader markers stripped) and executed here: it is never copied into
 tests/. Scenario lengths are chosen so this file runs in about a minute on
-one core (``make test`` runs it on one worker with ``--dist loadfile``).
+one core (``make test`` runs it on one worker with ``--dist loadscope``).
 """
 
 from __future__ import annotations
