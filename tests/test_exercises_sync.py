@@ -86,12 +86,26 @@ def test_graded_cells_are_named_scored_and_explained(assignment):
                 assert meta.get("locked"), f"{gid}: test cells must be locked"
 
 
+def _notebook_text(path):
+    """A notebook's cell sources and text outputs as the reader sees them: a line holding a quote or
+    a backslash is escaped in the .ipynb's JSON and would never match there."""
+    nb = nbformat.read(str(path), as_version=4)
+    parts = []
+    for cell in nb.cells:
+        parts.append(cell.source)
+        for out in cell.get("outputs", []):
+            parts.append(out.get("text", ""))
+            for kind in ("text/plain", "text/markdown", "text/html"):
+                parts.append(out.get("data", {}).get(kind, ""))
+    return "\n".join(part if isinstance(part, str) else "".join(part) for part in parts)
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_no_answer_leaks(assignment):
     """Reference solutions and hidden tests appear only in solutions/: not in course_lib/, notebooks/ or exercises/."""
     places = list((ROOT / "course_lib").rglob("*.py")) + list((ROOT / "notebooks").glob("*.ipynb")) \
         + list(EXERCISES.rglob("*.ipynb"))
-    texts = {p: p.read_text() for p in places}
+    texts = {p: _notebook_text(p) if p.suffix == ".ipynb" else p.read_text() for p in places}
     secret = solution_lines(assignment) + hidden_test_lines(assignment, min_length=30)
     assert secret, f"solutions/{assignment} has no solution or hidden-test code to protect?"
     leaks = [(str(p.relative_to(ROOT)), line) for line in secret for p, t in texts.items() if line in t]
