@@ -11,7 +11,9 @@ project = "Distributed systems, hands on"
 author = "the course's authors"
 copyright = "the course's authors (MIT licence)"
 
-extensions = ["myst_nb", "sphinx.ext.githubpages"]
+# sphinx-mathjax-offline ships MathJax 3 and points Sphinx at it: formulas render offline, and the
+# site loads nothing from another host.
+extensions = ["myst_nb", "sphinx.ext.githubpages", "sphinx-mathjax-offline"]
 root_doc = "index"
 exclude_patterns = ["**/.ipynb_checkpoints"]
 

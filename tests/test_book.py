@@ -226,6 +226,18 @@ def test_images_exist_and_are_not_empty(site):
         assert shown >= pictures, f"{lecture.path}: {pictures} pictures in the notebook, {shown} on the page"
 
 
+def test_the_site_loads_nothing_from_another_host(site):
+    """Scripts, styles and fonts come with the site (MathJax too): it reads offline, and a reader's
+    visit is nobody else's business. Links to papers are plain links, not loaded."""
+    remote = re.compile(r'<(?:script|img|iframe)\b[^>]*\bsrc="(?:https?:)?//|<link\b[^>]*\bhref="(?:https?:)?//')
+    offenders = [(p.relative_to(site).as_posix(), m.group(0)) for p in html_pages(site)
+                 for m in remote.finditer(p.read_text())]
+    assert not offenders, f"pages loading from another host: {offenders[:5]}"
+    math_pages = [p for p in html_pages(site) if 'class="math' in p.read_text()]
+    assert math_pages, "no page with a formula: is dollarmath still on?"
+    assert (site / "_static" / "mathjax" / "tex-chtml.js").stat().st_size > 0
+
+
 def test_every_internal_link_resolves(site):
     """Every link between pages reaches a file of the site, and its #anchor an id on that page."""
     ids: dict[Path, set[str]] = {}
@@ -346,7 +358,7 @@ def browser_page(tmp_path_factory):
             browser.close()
 
 
-def test_site_in_a_browser(served, browser_page):
+def test_site_in_a_browser(site, served, browser_page):
     """The landing page and a lecture render with their figures; search finds a lecture's word."""
     page = browser_page
     started = time.monotonic()
@@ -374,6 +386,13 @@ def test_site_in_a_browser(served, browser_page):
             controls.first.scroll_into_view_if_needed()
             assert controls.first.is_visible() and "come alive" in page.content()
             page.screenshot(path=ARTIFACTS / "lecture-widget.png")
+
+        # MathJax, served by the site itself, typesets a lecture's formulas.
+        formulas = next(p for p in pages.lectures()
+                        if 'class="math' in (site / p.path.with_suffix(".html")).read_text())
+        page.goto(f"{served}/{formulas.path.with_suffix('.html').as_posix()}")
+        page.locator("mjx-container").first.wait_for(timeout=20_000)
+        page.screenshot(path=ARTIFACTS / "lecture-math.png")
 
         page.goto(f"{served}/search.html?q={SEARCH_WORD}")
         results = page.locator("#search-results li a[href*='notebooks/']")
