@@ -171,4 +171,4 @@ book: setup
 	$(BIN)/python book/build.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis _build
