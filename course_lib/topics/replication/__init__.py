@@ -1,0 +1,1 @@
+"""Chapter 04: replication: leaders and followers, leaderless quorums, conflicts, CRDTs and gossip."""
