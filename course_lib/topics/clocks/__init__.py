@@ -8,14 +8,17 @@
   classes (a learner's, or none) through a random workload on a random topology with drifting,
   offset and jumping physical clocks, recording every event's timestamp for the happens-before
   oracle (:mod:`course_lib.checkers.happens_before`);
-- :mod:`~course_lib.topics.clocks.scenarios`: :func:`lamport_scenario`, :func:`vector_scenario`
-  and :func:`hlc_scenario`, the chapter's graded scenarios (a failure names the two events at fault);
+- :mod:`~course_lib.topics.clocks.scenarios`: :func:`lamport_scenario`, :func:`vector_scenario`,
+  :func:`hlc_scenario` and :func:`causal_broadcast_scenario`, the chapter's graded scenarios (a
+  failure names the events, or the node and the posts, at fault);
 - :mod:`~course_lib.topics.clocks.sync`: :func:`synchronise`, Cristian's algorithm and NTP over
   the simulated network;
 - :mod:`~course_lib.topics.clocks.pictures`: :func:`clock_diagram`, space-time diagrams with
   timestamps and concurrent events;
-- :mod:`~course_lib.topics.clocks.broadcast`: broadcast as received, FIFO, causal (vector
-  timestamps, holding posts back) and total (a sequencer), and :func:`order_violations`;
+- :mod:`~course_lib.topics.clocks.broadcast`: broadcast as received, FIFO and total (a sequencer),
+  the :class:`BroadcastNode` machinery a causal broadcast (the exercise's) is built on, random
+  chats over a network that reorders and duplicates, scripted :data:`SCHEDULES`, and
+  :func:`order_violations`, which counts deliveries against the happens-before order;
 - :mod:`~course_lib.topics.clocks.snapshot`: a bank whose snapshot is taken by the clock (the first
   attempt) and by Chandy and Lamport's markers, and :func:`snapshot_report`.
 
@@ -26,14 +29,14 @@ The clock interface the harness drives (the exercise's classes implement it)::
     clock.receive(ts)   # a receive event of a message stamped ts; returns its timestamp
 """
 
-from .broadcast import (BROADCASTS, BroadcastNode, CausalBroadcast, FifoBroadcast, PlainBroadcast,
-                        SequencerBroadcast, broadcast_labels, broadcast_run, chat_scenario, deliveries,
-                        order_violations)
+from .broadcast import (BROADCASTS, SCHEDULES, BroadcastNode, FifoBroadcast, PlainBroadcast, SequencerBroadcast,
+                        arrivals, broadcast_labels, broadcast_run, chat_scenario, deliveries, order_violations,
+                        scripted_run)
 from .harness import EVENT, TOPOLOGIES, ClockEvent, ClockNode, ClockRun, make_topology, run_clocks
 from .naive import LWWReplica, LWWResolver, NaiveVectorClock, Versioned, lww_scenario
 from .pictures import clock_diagram, format_timestamp
-from .scenarios import (HLC_CHECKS, VECTOR_CHECKS, check_vectors, hlc_scenario, lamport_scenario,
-                        vector_scenario)
+from .scenarios import (BROADCAST_CHECKS, HLC_CHECKS, VECTOR_CHECKS, causal_broadcast_scenario, check_vectors,
+                        hlc_scenario, lamport_scenario, vector_scenario)
 from .snapshot import KINDS, Branch, bank_run, cut_indices, draw_cut, snapshot_report
 from .sync import METHODS, SyncClient, SyncResult, SyncRound, TimeServer, synchronise
 
@@ -42,8 +45,10 @@ __all__ = [
     "LWWReplica", "LWWResolver", "NaiveVectorClock", "Versioned", "lww_scenario",
     "clock_diagram", "format_timestamp",
     "HLC_CHECKS", "VECTOR_CHECKS", "check_vectors", "hlc_scenario", "lamport_scenario", "vector_scenario",
+    "BROADCAST_CHECKS", "causal_broadcast_scenario",
     "METHODS", "SyncClient", "SyncResult", "SyncRound", "TimeServer", "synchronise",
-    "BROADCASTS", "BroadcastNode", "CausalBroadcast", "FifoBroadcast", "PlainBroadcast", "SequencerBroadcast",
-    "broadcast_labels", "broadcast_run", "chat_scenario", "deliveries", "order_violations",
+    "BROADCASTS", "SCHEDULES", "BroadcastNode", "FifoBroadcast", "PlainBroadcast", "SequencerBroadcast",
+    "arrivals", "broadcast_labels", "broadcast_run", "chat_scenario", "deliveries", "order_violations",
+    "scripted_run",
     "KINDS", "Branch", "bank_run", "cut_indices", "draw_cut", "snapshot_report",
 ]

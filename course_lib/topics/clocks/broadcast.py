@@ -1,29 +1,34 @@
-"""Broadcast with an order: as received, FIFO, causal (vector timestamps) and total (a sequencer).
+"""Broadcast with an order: as received, FIFO and total (a sequencer); causal is the exercise's.
 
 A group of nodes *posts* messages to every member and *delivers* them to its
-application. The network may reorder; the classes differ only in when a
-received post is delivered, and hold it back until then:
+application. The network may delay, reorder and duplicate; the classes differ
+only in when a received post is delivered, and hold it back until then:
 
 - :class:`PlainBroadcast` delivers on arrival (no order at all);
 - :class:`FifoBroadcast` delivers each sender's posts in the order it posted them;
-- :class:`CausalBroadcast` delivers a post only after everything its sender had
-  delivered or posted before it (Birman, Schiper and Stephenson's rule, with a
-  vector of delivered counts per sender);
 - :class:`SequencerBroadcast` delivers in one order everywhere, the order a
   fixed sequencer numbered the posts in (total order, and not causal).
+
+Causal delivery (a post only after everything that happened before it) is the
+exercise's to build on :class:`BroadcastNode`, with vector timestamps.
 
 Every node delivers its own post at once, except under total order, where it
 waits for the sequencer's number like everyone else. The trace records custom
 events ``post``, ``deliver`` and ``hold``; :func:`order_violations` reads them
-and counts what each guarantee forbids.
+and counts what each guarantee forbids, against the happens-before order of the
+posts. :func:`broadcast_run` runs random group chats (optionally over a network
+that duplicates and reorders), :func:`scripted_run` the :data:`SCHEDULES`, fixed
+runs in which particular posts overtake others.
 
 Example:
     >>> sim = chat_scenario(PlainBroadcast, seed=1)
     >>> deliveries(sim)["n3"]
     ['n2:1', 'n1:1']
-    >>> sim = chat_scenario(CausalBroadcast, seed=1)
+    >>> sim = chat_scenario(FifoBroadcast, seed=1)
     >>> deliveries(sim)["n3"]
-    ['n1:1', 'n2:1']
+    ['n2:1', 'n1:1']
+    >>> order_violations(sim)["causal"]
+    1
 """
 
 from __future__ import annotations
@@ -31,15 +36,37 @@ from __future__ import annotations
 from typing import Any
 
 from ...sim import Constant, Node, Simulation, Uniform
-from ...sim.validation import InvalidArgument, InvalidArgumentType, check_int, check_number, check_probability
+from ...sim.validation import (InvalidArgument, InvalidArgumentType, check_choice, check_int, check_number,
+                               check_probability)
 
-__all__ = ["BROADCASTS", "BroadcastNode", "CausalBroadcast", "FifoBroadcast", "PlainBroadcast",
-           "SequencerBroadcast", "broadcast_labels", "broadcast_run", "chat_scenario", "deliveries",
-           "order_violations"]
+__all__ = ["BROADCASTS", "SCHEDULES", "BroadcastNode", "FifoBroadcast", "PlainBroadcast", "SequencerBroadcast",
+           "arrivals", "broadcast_labels", "broadcast_run", "chat_scenario", "deliveries", "order_violations",
+           "scripted_run"]
+
+#: The simulation memo mapping each post message's id to its post id (see :func:`arrivals`).
+_WIRES = "broadcast/wires"
 
 
 class BroadcastNode(Node):
     """A group member that posts to every peer and delivers what it receives; subclasses order delivery.
+
+    A *post* is a dict: ``pid`` (its id, ``"<sender>:<n>"`` for the sender's n-th
+    post), ``text``, ``sender``, ``reply`` (whether it answers another post), and
+    the fields :meth:`stamp` returned when it was posted. Every copy of a post
+    that arrives, and the poster's own, goes to :meth:`accept`. What a subclass
+    writes (:class:`FifoBroadcast` is a small example):
+
+    - :meth:`stamp`: the fields a new post carries (called by :meth:`post`, after
+      ``self.posted`` counts the new post and before the post is sent; the
+      network copies them, the poster's own ``accept`` gets the very objects);
+    - :meth:`accept`: deliver the post now with :meth:`deliver`, or keep it with
+      :meth:`hold` until it can be;
+    - :meth:`deliverable`: whether a post can be delivered now (:meth:`release`
+      asks it about every held post);
+    - :meth:`deliver`, extended to update the ordering's state, then
+      ``super().deliver(post)``.
+
+    :meth:`post`, :meth:`hold` and :meth:`release` are the machinery: keep them.
 
     Args:
         reply_chance: the probability that the node answers a post it delivers
@@ -68,8 +95,9 @@ class BroadcastNode(Node):
         pid = f"{self.id}:{self.posted}"
         stamp = self.stamp()
         self.record("post", pid=pid, text=text)
+        wires = self.sim.memo(_WIRES, dict)
         for peer in self.peers:
-            self.send(peer, "post", pid=pid, text=text, sender=self.id, reply=reply, **stamp)
+            wires[self.send(peer, "post", pid=pid, text=text, sender=self.id, reply=reply, **stamp).id] = pid
         self.accept(dict(pid=pid, text=text, sender=self.id, reply=reply, **stamp))
         return pid
 
@@ -93,22 +121,26 @@ class BroadcastNode(Node):
         self.accept({k: v for k, v in msg.fields.items() if not k.startswith("_")})
 
     def hold(self, post: dict, waiting_for: str) -> None:
-        """Keep ``post`` until it can be delivered; record why."""
+        """Keep ``post`` in ``self.held`` until it can be delivered; record why (``waiting_for``, for people).
+
+        Holding a post already held replaces it (one entry per post id).
+        """
         self.held[post["pid"]] = post
         self.record("hold", pid=post["pid"], text=post["text"], sender=post["sender"], waiting_for=waiting_for)
 
     def release(self) -> None:
-        """Deliver held posts that have become deliverable, until none is."""
+        """Deliver held posts that have become deliverable, until none is (each leaves ``self.held``)."""
         progress = True
         while progress:
             progress = False
             for pid, post in list(self.held.items()):
-                if self.deliverable(post):
+                if pid in self.held and self.deliverable(post):
                     del self.held[pid]
                     self.deliver(post)
                     progress = True
 
     def deliverable(self, post: dict) -> bool:
+        """Whether ``post`` can be delivered now (always, here)."""
         return True
 
 
@@ -129,6 +161,8 @@ class FifoBroadcast(BroadcastNode):
         return {"seq": self.posted}
 
     def accept(self, post: dict) -> None:
+        if post["seq"] < self.next_from.get(post["sender"], 1) or post["pid"] in self.held:
+            return  # a copy (the network duplicates) of a post delivered or held already
         if self.deliverable(post):
             self.deliver(post)
             self.release()
@@ -140,53 +174,6 @@ class FifoBroadcast(BroadcastNode):
 
     def deliver(self, post: dict) -> None:
         self.next_from[post["sender"]] = post["seq"] + 1
-        super().deliver(post)
-
-
-class CausalBroadcast(BroadcastNode):
-    """Deliver a post after everything its sender had seen: vector timestamps of delivered posts.
-
-    A post carries ``deps``: for each member, how many of its posts the sender had
-    delivered when it posted (its own entry counts this post). A receiver delivers
-    it when it is the next post of its sender and the receiver has delivered at
-    least as many posts of every other member (Birman, Schiper and Stephenson 1991).
-    """
-
-    ordering = "causal"
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        self.counts: dict[Any, int] = {}  # member -> how many of its posts this node delivered
-
-    def stamp(self) -> dict:
-        deps = dict(self.counts)
-        deps[self.id] = self.posted
-        return {"deps": deps}
-
-    def accept(self, post: dict) -> None:
-        if self.deliverable(post):
-            self.deliver(post)
-            self.release()
-        else:
-            self.hold(post, self.missing(post))
-
-    def deliverable(self, post: dict) -> bool:
-        sender, deps = post["sender"], post["deps"]
-        if deps.get(sender, 0) != self.counts.get(sender, 0) + 1:
-            return False
-        return all(n <= self.counts.get(member, 0) for member, n in deps.items() if member != sender)
-
-    def missing(self, post: dict) -> str:
-        """Name the first post this one waits for, as ``"<member>:<n>"``."""
-        sender, deps = post["sender"], post["deps"]
-        for member, n in sorted(deps.items(), key=lambda kv: str(kv[0])):
-            have = self.counts.get(member, 0)
-            if (member == sender and n != have + 1) or (member != sender and n > have):
-                return f"{member}:{have + 1}"
-        return "?"
-
-    def deliver(self, post: dict) -> None:
-        self.counts[post["sender"]] = self.counts.get(post["sender"], 0) + 1
         super().deliver(post)
 
 
@@ -231,14 +218,13 @@ class SequencerBroadcast(BroadcastNode):
         super().deliver(post)
 
 
-#: The orderings of this module, by name.
-BROADCASTS = {"none": PlainBroadcast, "fifo": FifoBroadcast, "causal": CausalBroadcast,
-              "total": SequencerBroadcast}
+#: The orderings of this module, by name (causal delivery is the exercise's).
+BROADCASTS = {"none": PlainBroadcast, "fifo": FifoBroadcast, "total": SequencerBroadcast}
 
 
 def _check_class(cls: Any) -> type:
     if not (isinstance(cls, type) and issubclass(cls, BroadcastNode)):
-        raise InvalidArgumentType(f"cls={cls!r} must be a BroadcastNode subclass, such as CausalBroadcast")
+        raise InvalidArgumentType(f"cls={cls!r} must be a BroadcastNode subclass, such as FifoBroadcast")
     return cls
 
 
@@ -275,7 +261,8 @@ def chat_scenario(cls: type, *, seed: int | str = 0, slow: float = 5.0, sequence
 
 
 def broadcast_run(cls: type, *, seed: int | str, nodes: int = 4, posts: int = 12, reply_chance: float = 0.3,
-                  latency: Any = Uniform(0.5, 4.0), until: float = 60.0) -> Simulation:
+                  latency: Any = Uniform(0.5, 4.0), duplicate: float = 0.0, reorder: float = 0.0,
+                  until: float = 60.0) -> Simulation:
     """Run a random group chat: ``posts`` posts at random times, and answers to some of them.
 
     Args:
@@ -285,18 +272,28 @@ def broadcast_run(cls: type, *, seed: int | str, nodes: int = 4, posts: int = 12
         posts: how many spontaneous posts, spread over the first half of ``until``.
         reply_chance: the probability that a member answers a post it delivers.
         latency: the network's delay model (varied delays reorder messages).
-        until: how long to run.
+        duplicate: the probability that the network delivers a message twice (each copy
+            with a delay of its own).
+        reorder: the probability that a message is held back by up to 10 more time units.
+        until: how long to run (by default long enough for every post and answer to arrive).
 
     Raises:
         InvalidArgument: a count or a probability is out of range (also a ValueError).
         InvalidArgumentType: ``cls`` is not a BroadcastNode subclass (also a TypeError).
+
+    Example:
+        >>> sim = broadcast_run(FifoBroadcast, seed=3, duplicate=0.3, reorder=0.3)
+        >>> sorted(order_violations(sim).items())
+        [('causal', 41), ('duplicate', 0), ('fifo', 0), ('total', 268), ('undelivered', 0)]
     """
     _check_class(cls)
     check_int("nodes", nodes, low=2)
     check_int("posts", posts, low=0)
     check_probability("reply_chance", reply_chance)
+    check_probability("duplicate", duplicate)
+    check_probability("reorder", reorder)
     check_number("until", until, low=0, low_open=True, what="a positive duration")
-    sim = Simulation(seed=seed, latency=latency)
+    sim = Simulation(seed=seed, latency=latency, duplicate=duplicate, reorder=reorder)
     ids = [f"n{k}" for k in range(1, nodes + 1)]
     for node_id in ids:
         sim.add_node(cls, node_id, reply_chance=reply_chance)
@@ -304,6 +301,87 @@ def broadcast_run(cls: type, *, seed: int | str, nodes: int = 4, posts: int = 12
     for k in range(posts):
         sim.at(rng.uniform(0, until / 2), sim[rng.choice(ids)].post, f"m{k + 1}")
     sim.run(until=until)
+    return sim
+
+
+#: The scripted runs of :func:`scripted_run`, by name: fixed delays per link, no randomness.
+SCHEDULES = {
+    "answer_first": "n1 asks Q, n2 answers A, and n3 gets A before Q (chat_scenario)",
+    "transitive": "n1 posts a; n2, having delivered it, posts b; n3, having delivered both, posts c; "
+                  "n4 gets c first, then a, then b",
+    "own_posts": "n3 posts q; n1 answers it with r; n3 gets r, which depends only on n3's own post, "
+                 "and posts s; n2 gets r before q",
+    "sender_overtakes": "n1 posts a, then b; b overtakes a on the way to n3",
+    "reverse_dependencies": "n1 posts a; n2 answers with b; n4 answers b with c; n3 gets c, then b, then a",
+    "duplicates": "n1 asks Q, n2 answers A, n3 gets A before Q; the network delivers every message twice",
+}
+
+
+def _at(sim: Simulation, time: float, node: str, text: str) -> None:
+    sim.at(time, sim[node].post, text)
+
+
+def scripted_run(cls: type, schedule: str, *, seed: int | str = 0) -> Simulation:
+    """Run one of the :data:`SCHEDULES`: posts at fixed times over links with fixed delays.
+
+    Every link takes 1 time unit unless the schedule slows it down, so the same
+    posts overtake the same others in every run, whatever the seed: each
+    schedule exposes a particular mistake of a causal broadcast deterministically.
+
+    Args:
+        cls: a :class:`BroadcastNode` subclass.
+        schedule: a name in :data:`SCHEDULES`.
+        seed: the simulation's seed (the nodes' own randomness; the schedule has none).
+
+    Returns:
+        The finished simulation.
+
+    Raises:
+        InvalidArgument: ``schedule`` is not a name in SCHEDULES (also a ValueError).
+        InvalidArgumentType: ``cls`` is not a BroadcastNode subclass (also a TypeError).
+
+    Example:
+        >>> sim = scripted_run(FifoBroadcast, "transitive")
+        >>> deliveries(sim)["n4"]
+        ['n3:1', 'n1:1', 'n2:1']
+    """
+    _check_class(cls)
+    check_choice("schedule", schedule, tuple(SCHEDULES))
+    if schedule == "answer_first":
+        return chat_scenario(cls, seed=seed)
+    sim = Simulation(seed=seed, latency=Constant(1.0), duplicate=1.0 if schedule == "duplicates" else 0.0)
+    options = {"sequencer": "n1"} if issubclass(cls, SequencerBroadcast) else {}
+    answers = {"reply_chance": 1.0, "reply_delay": 0.2, "reply_text": "A"}
+    for node_id in ("n1", "n2", "n3") if schedule == "duplicates" else ("n1", "n2", "n3", "n4"):
+        sim.add_node(cls, node_id, **options, **(answers if schedule == "duplicates" and node_id == "n2" else {}))
+    link = sim.network.set_link
+    if schedule == "transitive":
+        link("n1", "n4", latency=Constant(7.0))    # a reaches n4 at 8
+        link("n2", "n4", latency=Constant(10.0))   # b at 13
+        _at(sim, 1.0, "n1", "a")
+        _at(sim, 3.0, "n2", "b")
+        _at(sim, 5.0, "n3", "c")                    # c at 6: first
+    elif schedule == "own_posts":
+        link("n3", "n2", latency=Constant(6.0))    # q reaches n2 at 7, after r (at 4)
+        _at(sim, 1.0, "n3", "q")
+        _at(sim, 3.0, "n1", "r")                    # r reaches n3 at 4: ready at once
+        _at(sim, 5.0, "n3", "s")
+    elif schedule == "sender_overtakes":
+        link("n1", "n3", latency=Constant(5.0))    # a reaches n3 at 6
+        _at(sim, 1.0, "n1", "a")
+        sim.at(1.5, lambda: link("n1", "n3", latency=Constant(1.0)))
+        _at(sim, 2.0, "n1", "b")                    # b at 3: first
+    elif schedule == "reverse_dependencies":
+        link("n1", "n3", latency=Constant(9.0))    # a reaches n3 at 10
+        link("n2", "n3", latency=Constant(5.0))    # b at 8
+        _at(sim, 1.0, "n1", "a")
+        _at(sim, 3.0, "n2", "b")
+        _at(sim, 5.0, "n4", "c")                    # c at 6: first
+    else:  # duplicates: the classic, every message twice
+        link("n1", "n3", latency=Constant(5.0))
+        _at(sim, 1.0, "n1", "Q")
+        _at(sim, 8.0, "n3", "R")
+    sim.run(until=20.0)
     return sim
 
 
@@ -342,34 +420,63 @@ def order_violations(sim: Simulation) -> dict[str, int]:
     """Count what each ordering forbids in a run: pairs delivered against FIFO, causal and total order.
 
     - ``fifo``: a node delivered two posts of one sender in the other order;
-    - ``causal``: a node delivered a post before one that happened before it;
+    - ``causal``: a node delivered a post before one that happened before it
+      (FIFO violations count here too);
     - ``total``: two nodes delivered two posts in different orders;
+    - ``duplicate``: deliveries of a post a node had delivered already;
     - ``undelivered``: posts some node never delivered (still held, or lost).
+
+    A post p happened before a post q when q's sender had posted or delivered p
+    (or a post p happened before) when it posted q. Orders are compared at each
+    post's first delivery.
     """
     got = deliveries(sim)
     before = _happened_before(sim)
     posted = [e.info["pid"] for e in _custom(sim, "post")]
-    counts = {"fifo": 0, "causal": 0, "total": 0, "undelivered": 0}
-    for order in got.values():
-        at = {pid: k for k, pid in enumerate(order)}
+    counts = {"fifo": 0, "causal": 0, "total": 0, "duplicate": 0, "undelivered": 0}
+    firsts = {}
+    for node, order in got.items():
+        first = list(dict.fromkeys(order))
+        firsts[node] = first
+        counts["duplicate"] += len(order) - len(first)
+        at = {pid: k for k, pid in enumerate(first)}
         counts["undelivered"] += len(set(posted) - set(at))
-        for q in order:
+        for q in first:
             for p in before.get(q, ()):
                 if p in at and at[p] > at[q]:
                     counts["causal"] += 1
                     if p.split(":")[0] == q.split(":")[0]:
                         counts["fifo"] += 1
-    nodes = list(got)
+    nodes = list(firsts)
     for i, a in enumerate(nodes):
         for b in nodes[i + 1:]:
-            pos_a = {pid: k for k, pid in enumerate(got[a])}
-            pos_b = {pid: k for k, pid in enumerate(got[b])}
-            common = [pid for pid in got[a] if pid in pos_b]
+            pos_a = {pid: k for k, pid in enumerate(firsts[a])}
+            pos_b = {pid: k for k, pid in enumerate(firsts[b])}
+            common = [pid for pid in firsts[a] if pid in pos_b]
             for x, p in enumerate(common):
                 for q in common[x + 1:]:
                     if (pos_a[p] < pos_a[q]) != (pos_b[p] < pos_b[q]):
                         counts["total"] += 1
     return counts
+
+
+def arrivals(sim: Simulation) -> dict[tuple[Any, str], int]:
+    """Return where each post first reached each node: ``(node, post id) -> trace index``.
+
+    A node's own post reaches it when it posts it (the index of the ``post``
+    event); another's, when the first copy of its message arrives.
+    """
+    events = _custom(sim, "post")  # also checks sim
+    first: dict[tuple[Any, str], int] = {}
+    wires = sim.memo(_WIRES, dict)
+    for index, e in enumerate(sim.trace):
+        if e.kind == "custom" and e.type == "post":
+            first.setdefault((e.node, e.info["pid"]), index)
+        elif e.kind == "deliver" and e.type == "post" and e.id in wires:
+            first.setdefault((e.node, wires[e.id]), index)
+    if not events and first:
+        raise InvalidArgument("sim has post messages but no post events: is it a run of broadcast nodes?")
+    return first
 
 
 def broadcast_labels(sim: Simulation) -> dict[int, str]:

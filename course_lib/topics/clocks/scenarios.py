@@ -1,8 +1,11 @@
-"""Chapter 02's graded scenarios: Lamport, vector and hybrid logical clocks against the oracle.
+"""Chapter 02's graded scenarios: Lamport, vector and hybrid logical clocks, and causal broadcast.
 
-Each drives the learner's clock class on every node of a :func:`~.harness.run_clocks`
-run and checks its timestamps against the happens-before oracle; a failure names
-the two events (or the one event) at fault.
+The clock scenarios drive the learner's clock class on every node of a
+:func:`~.harness.run_clocks` run and check its timestamps against the
+happens-before oracle; a failure names the two events (or the one event) at
+fault. :func:`causal_broadcast_scenario` runs the learner's broadcast on every
+member of a group chat and checks its deliveries against the happens-before
+order of the posts; a failure names the node and the posts.
 """
 
 from __future__ import annotations
@@ -11,7 +14,11 @@ from collections import defaultdict
 from typing import Any, Mapping, Sequence
 
 from ...sim.errors import ScenarioFailed
-from ...sim.validation import InvalidArgumentType, check_callable, check_choice, check_int, check_type
+from ...sim import Simulation
+from ...sim.validation import (InvalidArgument, InvalidArgumentType, check_callable, check_choice, check_int,
+                               check_type)
+from .broadcast import (SCHEDULES, BroadcastNode, _happened_before, arrivals, broadcast_labels, broadcast_run,
+                        scripted_run)
 from .harness import ClockRun, run_clocks
 from .pictures import format_timestamp
 
@@ -286,3 +293,158 @@ def hlc_scenario(cls: type, seed: Any, *, check: str = "causality", **options: A
                         f"same l={stamps[e][0]!r} happened before it: reset c to 0 whenever l moves "
                         f"on", run, e)
     return run
+
+
+BROADCAST_CHECKS = ("order", "prompt")
+
+#: What a chat's ``**options`` may set (passed to broadcast_run), and their defaults in the scenario.
+_CHAT_OPTIONS = {"nodes": 4, "posts": 12, "reply_chance": 0.3, "duplicate": 0.2, "reorder": 0.3}
+
+
+def causal_broadcast_scenario(cls: type, seed: Any, *, schedule: str = "chat", check: str = "order",
+                              **options: Any) -> Simulation:
+    """Run ``cls`` on every member of a group chat and check that it delivers in causal order.
+
+    A post p happened before a post q when q's sender had posted or delivered p
+    (or a post that p happened before) when it posted q.
+
+    Args:
+        cls: the learner's :class:`~.broadcast.BroadcastNode` subclass.
+        seed: the simulation's seed.
+        schedule: ``"chat"``, a random group chat (:func:`~.broadcast.broadcast_run`) over a
+            network that by default duplicates 20% and delays 30% of the messages further,
+            or a name in :data:`~.broadcast.SCHEDULES`, a scripted run.
+        check: ``"order"``: every node delivers every post exactly once, and only after
+            every post that happened before it; it never holds a copy of a post it has
+            delivered. ``"prompt"``: that, and a post is held only while a post that
+            happened before it is missing there: it is delivered the moment it is ready.
+        options: for ``"chat"``, passed to broadcast_run: ``nodes``, ``posts``,
+            ``reply_chance``, ``duplicate``, ``reorder``.
+
+    Returns:
+        The finished simulation.
+
+    Raises:
+        ScenarioFailed: naming the node and the posts at fault (its picture rings their events).
+        InvalidArgument: a bad argument or option (named in the message).
+    """
+    _check_broadcast_args(cls, schedule, check, options)
+    if schedule == "chat":
+        sim = broadcast_run(cls, seed=seed, **{**_CHAT_OPTIONS, **options})
+    else:
+        sim = scripted_run(cls, schedule, seed=seed)
+    _check_causal_delivery(sim, prompt=check == "prompt")
+    return sim
+
+
+def _check_broadcast_args(cls: Any, schedule: Any, check: Any, options: Mapping[str, Any]) -> None:
+    if not (isinstance(cls, type) and issubclass(cls, BroadcastNode)):
+        raise InvalidArgumentType(f"cls={cls!r} must be a BroadcastNode subclass (your CausalBroadcast)")
+    check_choice("schedule", schedule, ("chat", *SCHEDULES))
+    check_choice("check", check, BROADCAST_CHECKS)
+    for name, value in options.items():
+        if name not in _CHAT_OPTIONS:
+            raise InvalidArgumentType(f"{name}={value!r} is not an option of the scenario; options "
+                                      f"(passed to broadcast_run) are {', '.join(_CHAT_OPTIONS)}")
+        if schedule != "chat":
+            raise InvalidArgument(f"{name}={value!r} is an option of random chats, but schedule={schedule!r} "
+                                  "is scripted: leave it out")
+
+
+def _broadcast_failed(message: str, sim: Simulation, *events: int) -> Exception:
+    try:
+        labels = broadcast_labels(sim)
+    except InvalidArgument:
+        labels = None
+    return ScenarioFailed(message, sim, events=[e for e in events if e is not None], labels=labels)
+
+
+def _check_causal_delivery(sim: Simulation, *, prompt: bool) -> None:
+    """Check every node's deliveries against the happens-before order of the posts (see the scenario)."""
+    trace = list(sim.trace)
+    before = _happened_before(sim)
+    posts = {e.info["pid"]: (index, e) for index, e in enumerate(trace) if e.kind == "custom" and e.type == "post"}
+
+    def name(pid: str) -> str:
+        return f"{pid} ({posts[pid][1].info['text']!r})" if pid in posts else pid
+
+    delivered: dict[Any, dict[str, int]] = {node: {} for node in sim.nodes}   # node -> pid -> first delivery
+    for index, e in enumerate(trace):
+        if e.kind != "custom" or e.type not in ("deliver", "hold"):
+            continue
+        pid, mine = e.info["pid"], delivered[e.node]
+        if e.type == "hold":
+            if pid in mine:
+                raise _broadcast_failed(
+                    f"{e.node} held {name(pid)} at t={e.time:g}, a copy of a post it had delivered at "
+                    f"t={trace[mine[pid]].time:g}: it would wait for ever. The network delivers some "
+                    "messages twice: ignore a copy of a post delivered (or held) already", sim, index, mine[pid])
+            continue
+        if pid in mine:
+            raise _broadcast_failed(
+                f"{e.node} delivered {name(pid)} twice, at t={trace[mine[pid]].time:g} and again at "
+                f"t={e.time:g}: the network delivers some messages twice, and a post must be delivered "
+                "once", sim, mine[pid], index)
+        sender = pid.split(":")[0]
+        for p in sorted(before.get(pid, ()), key=_post_order):
+            if p not in mine:
+                direct = any(f.kind == "custom" and f.type == "deliver" and f.node == sender
+                             and f.info["pid"] == p for f in trace[:posts[pid][0]])
+                why = (f"{sender} posted {p} first" if p.split(":")[0] == sender else
+                       f"{sender} had delivered {p} before posting {pid}" if direct else
+                       f"{sender} had delivered a post that {p} happened before, before posting {pid}")
+                later = next((k for k in range(index + 1, len(trace)) if trace[k].kind == "custom"
+                              and trace[k].type == "deliver" and trace[k].node == e.node
+                              and trace[k].info["pid"] == p), None)
+                raise _broadcast_failed(
+                    f"{e.node} delivered {name(pid)} at t={e.time:g} before {name(p)}, which happened "
+                    f"before it ({why})" + (f"; {e.node} delivered {p} only at t={trace[later].time:g}"
+                                            if later is not None else f"; {e.node} never delivered {p}"),
+                    sim, index, later if later is not None else posts[p][0])
+        mine[pid] = index
+    held_last = {(e.node, e.info["pid"]): index for index, e in enumerate(trace)
+                 if e.kind == "custom" and e.type == "hold"}
+    reached = arrivals(sim)
+    for node in sim.nodes:
+        for pid in sorted(posts, key=_post_order):
+            if pid in delivered[node]:
+                continue
+            hold = held_last.get((node, pid))
+            where = (f"it has been held since t={trace[hold].time:g} (waiting for "
+                     f"{trace[hold].info.get('waiting_for')!r})" if hold is not None else
+                     f"it arrived at t={trace[reached[(node, pid)]].time:g} and was neither delivered nor held"
+                     if (node, pid) in reached else "it never arrived")
+            raise _broadcast_failed(
+                f"{node} never delivered {name(pid)}: {where}. Every post must reach every member, "
+                "its poster included (holding posts back for ever breaks no order, and delivers nothing)",
+                sim, hold if hold is not None else reached.get((node, pid), posts[pid][0]))
+    if not prompt:
+        return
+    for node in sim.nodes:
+        mine = delivered[node]
+        for pid in sorted(mine, key=_post_order):
+            arrived = reached.get((node, pid))
+            if arrived is None:
+                continue
+            ready = max([arrived] + [mine[p] for p in before.get(pid, ())])
+            hold = next((k for k in range(ready, mine[pid]) if trace[k].kind == "custom"
+                         and trace[k].type == "hold" and trace[k].node == node
+                         and trace[k].info["pid"] == pid), None)
+            if hold is not None:
+                deps = sorted(before.get(pid, ()), key=_post_order)
+                raise _broadcast_failed(
+                    f"{node} held {name(pid)} at t={trace[hold].time:g} though it was ready: "
+                    + (f"every post that happened before it ({', '.join(deps)}) had been delivered there"
+                       if deps else "no post happened before it")
+                    + ". Hold a post back only while a post that happened before it is missing",
+                    sim, hold)
+            if trace[mine[pid]].time > trace[ready].time:
+                raise _broadcast_failed(
+                    f"{node} delivered {name(pid)} at t={trace[mine[pid]].time:g}, but it was ready at "
+                    f"t={trace[ready].time:g} (it had arrived, and everything that happened before it had "
+                    "been delivered): deliver a post as soon as it is ready", sim, ready, mine[pid])
+
+
+def _post_order(pid: str) -> tuple:
+    sender, _, n = pid.rpartition(":")
+    return (sender, int(n)) if n.isdigit() else (pid, 0)
