@@ -59,7 +59,7 @@ from .pictures import ROLE_COLORS, log_rows, role_spans, role_timeline, term_col
 from .scenarios import (SCENARIOS, SEARCH_SCENARIOS, basic_agreement, churn, concurrent_starts, election_budget,
                         election_search, figure8_search,
                         fast_backup, figure8, follower_failure, follower_log_rules, initial_election,
-                        leader_commit_rules, leader_failure, many_elections, message_budget,
+                        leader_commit_rules, leader_reply_rules, leader_failure, many_elections, message_budget,
                         no_agreement_without_majority, persist1, persist2, persist3, persist_state,
                         reelection, rejoin_follower_catches_up, rejoin_partitioned_leader, unreliable_agreement,
                         vote_rules)
@@ -72,6 +72,6 @@ __all__ = [
     "initial_election", "reelection", "many_elections", "election_budget", "vote_rules",
     "basic_agreement", "concurrent_starts", "follower_failure", "leader_failure", "rejoin_follower_catches_up",
     "no_agreement_without_majority", "rejoin_partitioned_leader", "fast_backup", "message_budget",
-    "follower_log_rules", "leader_commit_rules",
+    "follower_log_rules", "leader_commit_rules", "leader_reply_rules",
     "persist_state", "persist1", "persist2", "persist3", "figure8", "unreliable_agreement", "churn",
 ]

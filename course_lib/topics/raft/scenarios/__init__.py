@@ -14,7 +14,7 @@ from .election import election_budget, initial_election, many_elections, reelect
 from .persistence import churn, figure8, persist1, persist2, persist3, persist_state, unreliable_agreement
 from .search import FIGURE8_PHASES, election_search, figure8_search
 from .replication import (basic_agreement, concurrent_starts, fast_backup, follower_failure,
-                          follower_log_rules, leader_commit_rules, leader_failure, message_budget,
+                          follower_log_rules, leader_commit_rules, leader_reply_rules, leader_failure, message_budget,
                           no_agreement_without_majority, rejoin_follower_catches_up,
                           rejoin_partitioned_leader)
 
@@ -24,7 +24,7 @@ SCENARIOS: dict[str, Callable] = {scenario.__name__: scenario for scenario in (
     # Part B: log replication
     basic_agreement, concurrent_starts, follower_failure, leader_failure, rejoin_follower_catches_up,
     no_agreement_without_majority, rejoin_partitioned_leader, fast_backup, message_budget,
-    follower_log_rules, leader_commit_rules,
+    follower_log_rules, leader_commit_rules, leader_reply_rules,
     # Part C: persistence
     persist_state, persist1, persist2, persist3, figure8, unreliable_agreement, churn,
 )}
@@ -38,6 +38,6 @@ __all__ = [
     "initial_election", "reelection", "many_elections", "election_budget", "vote_rules",
     "basic_agreement", "concurrent_starts", "follower_failure", "leader_failure", "rejoin_follower_catches_up",
     "no_agreement_without_majority", "rejoin_partitioned_leader", "fast_backup", "message_budget",
-    "follower_log_rules", "leader_commit_rules",
+    "follower_log_rules", "leader_commit_rules", "leader_reply_rules",
     "persist_state", "persist1", "persist2", "persist3", "figure8", "unreliable_agreement", "churn",
 ]

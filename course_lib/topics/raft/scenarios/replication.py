@@ -365,3 +365,68 @@ def leader_commit_rules(cls: type, seed: Any) -> Simulation:
         raise _fail(f"after both peers acknowledged index 2 (term {term}), s1 has commit_index="
                     f"{node.commit_index}, last_applied={node.last_applied}; expected both 2", sim)
     return sim
+
+
+def leader_reply_rules(cls: type, seed: Any) -> Simulation:
+    """A leader against scripted peers: an old reply moves nothing back, one of an older term counts for nothing.
+
+    The Students' Guide to Raft's two rules for AppendEntries replies: a reply that arrives
+    late (after a newer one from the same follower) must not move ``match_index`` or
+    ``next_index`` backwards, and a reply from an older term must be ignored, however
+    good its news.
+    """
+    sim = Simulation(seed=seed, latency=1.0)
+    watch(sim)
+    node = sim.add_node(cls, "s1")
+    a, b = sim.add_nodes(ScriptedPeer, ["s2", "s3"])
+    # s2 stands in term 3 and gets s1's vote, then goes quiet: s1 times out and leads a later term.
+    sim.at(5, a.send, "s1", RequestVote(term=3, candidate_id="s2", last_log_index=0, last_log_term=0))
+    sim.run(until=400)
+    for _ in range(20):
+        if node.role == "leader":
+            break
+        sim.run(until=sim.now + 100)
+    if node.role != "leader":
+        raise _fail(f"s1 is a {node.role} in term {node.current_term} at time {sim.now:g}, although both "
+                    "peers grant every vote it asks for", sim)
+    term = node.current_term
+    for command in ("x", "y"):
+        node.start(command)
+    sim.run(until=sim.now + 120)  # both peers acknowledge both entries: match_index 2
+    if node.commit_index != 2:
+        raise _fail(f"s1, leader of term {term}, has commit_index={node.commit_index} after both peers "
+                    "acknowledged entries 1 and 2; expected 2", sim)
+    # A reply from s2 that the network held back: an acknowledgement of entry 1 only, arriving last.
+    sent_before = len(a.received("append_entries"))
+    sim.at(sim.now + 1, a.send, "s1", Message("append_entries_reply", term=term, success=True, match_index=1))
+    sim.run(until=sim.now + 3)
+    match, nxt = node.match_index.get("s2"), node.next_index.get("s2")
+    if match != 2 or nxt != 3:
+        raise _fail(f"a late, reordered reply of s2 acknowledging only entry 1 arrived after its reply "
+                    f"acknowledging entry 2; s1 now has match_index['s2']={match}, next_index['s2']={nxt}; "
+                    "expected 2 and 3: never move match_index or next_index backwards because of an old "
+                    "reply (take the larger)", sim)
+    sim.run(until=sim.now + 120)
+    resent = [m for m in a.received("append_entries")[sent_before:] if m.prev_log_index < 2]
+    if resent:
+        raise _fail(f"after the late reply, s1 sent s2 an AppendEntries with prev_log_index="
+                    f"{resent[0].prev_log_index}: it moved back over entries s2 had already acknowledged", sim)
+    # The followers go silent towards s1 (its requests are lost on the way); s1 takes entry 3.
+    for peer in ("s2", "s3"):
+        sim.network.set_link("s1", peer, loss=1.0)
+    index, _, ok = node.start("z")
+    sim.run(until=sim.now + 5)
+    # s2 answers with a reply from an older term: it says entry 3 is there.
+    sim.at(sim.now + 1, a.send, "s1", Message("append_entries_reply", term=term - 1, success=True,
+                                              match_index=3))
+    sim.run(until=sim.now + 3)
+    if (index, ok) != (3, True):
+        raise _fail(f"s1.start('z') returned {(index, term, ok)}; expected index 3 in term {term}", sim)
+    if node.commit_index != 2:
+        raise _fail(f"s1, leader of term {term}, committed index {node.commit_index} on the strength of a "
+                    f"reply of term {term - 1} claiming entry 3, which no follower holds: a reply from an "
+                    "older term answers a request of an older term and must be ignored", sim)
+    if node.role != "leader" or node.current_term != term:
+        raise _fail(f"a reply of the older term {term - 1} made s1 a {node.role} of term {node.current_term}; "
+                    f"expected it to go on leading term {term}", sim)
+    return sim
