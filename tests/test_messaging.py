@@ -200,3 +200,12 @@ def test_pictures_draw():
     m.plot_lag({"a": m.run_stream(m.TutorialConsumer, events=10)})
     m.plot_calls(m.run_discovery(until=30))
     plt.close("all")
+
+
+def test_tutorial_cache_misses_nil_and_serves_renamed_users_until_invalidated():
+    """Cache-aside with `return value if value` sends every lookup of a missing user to the
+    database (a negative marker stops it); renames stay invisible until an event invalidates."""
+    plain, negative = m.run_user_cache(), m.run_user_cache(negative=True)
+    assert plain.db_reads - negative.db_reads >= plain.missing_lookups - 10
+    invalidated = m.run_user_cache(invalidate=True)
+    assert plain.stale > 50 and invalidated.stale <= 3

@@ -120,3 +120,16 @@ ERRORS = [
 def test_bad_input_is_a_named_error(label, call, error, pattern):
     """A bad argument raises the stated error naming the parameter and its value."""
     assert_named_error(call, error, pattern)
+
+
+CACHE_ERRORS = [
+    ("run_user_cache missing 2", lambda: m.run_user_cache(missing=2), ValueError, r"missing=2"),
+    ("run_user_cache ttl 0", lambda: m.run_user_cache(ttl=0), ValueError, r"ttl=0"),
+    ("run_user_cache negative 1", lambda: m.run_user_cache(negative=1), TypeError, r"negative=1"),
+]
+
+
+@pytest.mark.parametrize("label, call, error, pattern", CACHE_ERRORS, ids=[row[0] for row in CACHE_ERRORS])
+def test_cache_bad_input_is_a_named_error(label, call, error, pattern):
+    """A bad argument to the cache world raises the stated error naming the parameter and its value."""
+    assert_named_error(call, error, pattern)

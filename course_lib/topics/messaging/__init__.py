@@ -22,9 +22,12 @@
   TTL checks, caching clients, :func:`run_discovery`;
 - :mod:`~course_lib.topics.messaging.tracing`: spans across services, head sampling,
   :func:`slowest_hop`, :func:`run_tracing`;
+- :mod:`~course_lib.topics.messaging.cache`: the tutorial's Redis ``DistributedCache`` (cache-aside
+  ``fetch``), a negative-answer fix and invalidation by events, :func:`run_user_cache`;
 - :mod:`~course_lib.topics.messaging.pictures`: waterfalls, consumer lag, calls over time.
 """
 
+from .cache import (MISSING, CachedUserApp, Invalidator, Redis, UserCacheRun, run_user_cache)
 from .choreography import (ChoreographyRun, ChoreoInventoryService, ChoreoOrderService, EventBus,
                            run_choreography)
 from .database import OPS, Database, check_ops
@@ -62,5 +65,6 @@ __all__ = [
     "fold", "rebuild", "Rebuilt", "AccountLog", "BalanceView", "CqrsRun", "run_cqrs",
     "Registry", "ServiceInstance", "DiscoveryClient", "DiscoveryRun", "run_discovery",
     "Span", "Collector", "TracedService", "TraceRun", "run_tracing", "slowest_hop", "CALL_GRAPH",
+    "Redis", "CachedUserApp", "Invalidator", "UserCacheRun", "run_user_cache", "MISSING",
     "draw_waterfall", "plot_lag", "plot_calls",
 ]
