@@ -37,8 +37,8 @@ def test_dependency_below_capacity_serves_everything_and_above_it_queues():
     """Below its capacity a dependency answers every call quickly; at twice its capacity latency explodes."""
     calm = run_service(1, duration=20, rate=50)
     assert calm.success_ratio() == 1.0 and calm.percentile(99) < 0.3
-    jammed = run_service(1, duration=20, rate=200, timeout=30)
-    assert jammed.percentile(50, start=10) > 2.0  # the queue grows by ~100 calls each second
+    jammed = run_service(1, duration=8, rate=200, timeout=30)
+    assert jammed.percentile(50, start=5) > 2.0  # the queue grows by ~100 calls each second
 
 
 def test_bounded_queue_rejects_and_admission_limits():
@@ -252,11 +252,6 @@ def test_retry_scripts_reject_faraday(script):
         scenarios.retry_script(_Faraday, script=script)
 
 
-def test_retry_goodput_rejects_faraday():
-    with pytest.raises(ScenarioFailed, match="metastable"):
-        scenarios.retry_goodput(_Faraday, 0)
-
-
 class _Timeout(TimeoutDetector):
     def __init__(self, threshold, window, min_std, acceptable_pause):
         super().__init__(1.5 + acceptable_pause)
@@ -280,7 +275,7 @@ def test_detector_targets_reject_a_fixed_timeout_when_the_rhythm_changes():
 
 def test_pictures_draw():
     """Each picture draws its run and returns the axes."""
-    run = run_service(1, duration=20, health=[(5.0, {"failure_rate": 1.0}), (10.0, {"failure_rate": 0.0})],
+    run = run_service(1, duration=12, health=[(3.0, {"failure_rate": 1.0}), (6.0, {"failure_rate": 0.0})],
                       breaker=partial(PythonCircuitBreaker, timeout=2.0))
     assert plot_overload(run).get_xlabel() == "time (s)"
     assert plot_breaker(run).get_xlabel() == "time (s)"

@@ -405,8 +405,8 @@ _DETECTOR = dict(threshold=8.0, window=100, min_std=0.1, acceptable_pause=0.0)
 
 
 def _phi_expected(elapsed: float, mean: float, std: float) -> float:
-    tail = 0.5 * math.erfc((elapsed - mean) / (std * math.sqrt(2)))
-    return -math.log10(max(tail, 1e-300))
+    upper = 0.5 * math.erfc((elapsed - mean) / (std * math.sqrt(2)))
+    return -math.log10(max(upper, 1e-300))
 
 
 class _Beats:
@@ -479,19 +479,33 @@ def _script_first_beat(b: _Beats) -> None:
     b.suspect("a", 14.0, True)
 
 
-#: The detector scripts: name -> script (each gets a fresh ``cls(threshold=8, window=100, min_std=0.1)``).
-DETECTOR_SCRIPTS: dict[str, Callable[[_Beats], None]] = {
-    "phi_formula": _script_phi_formula, "min_std": _script_min_std, "window": _script_window,
-    "per_node": _script_per_node, "first_beat": _script_first_beat,
+def _script_pause(b: _Beats) -> None:
+    # acceptable_pause=1.5: the expected interval is the mean plus the pause
+    b.beats("a", [0.0, 1.0, 1.5, 2.5, 3.0, 4.0])
+    mean, std = 0.8, math.sqrt(sum((x - 0.8) ** 2 for x in (1, .5, 1, .5, 1)) / 5)
+    for elapsed in (1.0, 2.3, 3.0):
+        b.phi("a", 4.0 + elapsed, _phi_expected(elapsed, mean + 1.5, std),
+              f"mean {mean:g} s plus acceptable_pause=1.5 s, std {std:.4g} s")
+    b.suspect("a", 4.0 + 3.0, False)
+    b.suspect("a", 4.0 + 4.5, True)
+
+
+#: The detector scripts: name -> (keywords besides ``threshold=8, window=100, min_std=0.1,
+#: acceptable_pause=0``, the script).
+DETECTOR_SCRIPTS: dict[str, tuple[dict, Callable[[_Beats], None]]] = {
+    "phi_formula": ({}, _script_phi_formula), "min_std": ({}, _script_min_std),
+    "window": ({}, _script_window), "per_node": ({}, _script_per_node),
+    "first_beat": ({}, _script_first_beat), "acceptable_pause": ({"acceptable_pause": 1.5}, _script_pause),
 }
 
 
 def detector_script(cls: Any, seed: Any = 0, *, script: str) -> Any:
     """Run the named scripted check of :data:`DETECTOR_SCRIPTS` on a fresh detector (``seed`` unused)."""
     check_choice("script", script, list(DETECTOR_SCRIPTS))
-    detector = _make(cls, "cls", **_DETECTOR)
+    knobs, steps = DETECTOR_SCRIPTS[script]
+    detector = _make(cls, "cls", **{**_DETECTOR, **knobs})
     _needs(detector, "cls()", ("heartbeat", "phi", "suspect"))
-    DETECTOR_SCRIPTS[script](_Beats(detector, script))
+    steps(_Beats(detector, script))
     return detector
 
 
