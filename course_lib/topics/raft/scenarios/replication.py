@@ -370,10 +370,10 @@ def leader_commit_rules(cls: type, seed: Any) -> Simulation:
 def leader_reply_rules(cls: type, seed: Any) -> Simulation:
     """A leader against scripted peers: an old reply moves nothing back, one of an older term counts for nothing.
 
-    The Students' Guide to Raft's two rules for AppendEntries replies: a reply that arrives
-    late (after a newer one from the same follower) must not move ``match_index`` or
-    ``next_index`` backwards, and a reply from an older term must be ignored, however
-    good its news.
+    The Students' Guide to Raft's rules for AppendEntries replies: a reply that arrives late
+    (after a newer one from the same follower) must not move ``match_index`` or
+    ``next_index`` backwards; a reply from an older term must be ignored, however good its
+    news; a reply from a newer term makes the leader a follower in that term.
     """
     sim = Simulation(seed=seed, latency=1.0)
     watch(sim)
@@ -429,4 +429,11 @@ def leader_reply_rules(cls: type, seed: Any) -> Simulation:
     if node.role != "leader" or node.current_term != term:
         raise _fail(f"a reply of the older term {term - 1} made s1 a {node.role} of term {node.current_term}; "
                     f"expected it to go on leading term {term}", sim)
+    # s3 answers from a newer term: the leader has been superseded and must step down at once.
+    sim.at(sim.now + 1, b.send, "s1", Message("append_entries_reply", term=term + 4, success=False))
+    sim.run(until=sim.now + 3)
+    if node.role != "follower" or node.current_term != term + 4:
+        raise _fail(f"s1, leader of term {term}, got an AppendEntries reply of term {term + 4} and is now a "
+                    f"{node.role} of term {node.current_term}; expected a follower of term {term + 4}: a reply "
+                    "with a newer term means a newer leader may exist (Figure 2, Rules for All Servers)", sim)
     return sim
