@@ -61,6 +61,23 @@ def test_drop_expired_skips_calls_nobody_waits_for():
     assert aware.success_ratio(16, 30) > naive.success_ratio(16, 30)
 
 
+def test_relay_propagates_deadlines_down_a_chain():
+    """Through a relay that passes the deadline on, the backend drops expired calls and recovers;
+    through one that does not, it works for users who left and falls behind."""
+    def chain(propagate):
+        world = World(2)
+        world.dependency("backend", drop_expired=True)
+        world.relay("frontend", target="backend", timeout=2.0, propagate=propagate)
+        world.callers("user", target="frontend", rate=[(0, 60), (5, 250), (8, 60)], timeout=0.5,
+                      deadline=0.5, stop=20)
+        return world.run(until=22)
+    blind, aware = chain(False), chain(True)
+    assert blind.meters["backend"].expired == [] and blind.meters["backend"].wasted() > 200
+    assert len(aware.meters["backend"].expired) > 100
+    assert aware.meters["backend"].wasted() < blind.meters["backend"].wasted() / 4
+    assert aware.success_ratio(12, 20) > 0.95 > blind.success_ratio(12, 20)
+
+
 def test_faraday_retry_is_the_tutorials_configuration():
     """0.5, 1 and 2 s between three retries, GET and POST alike, on 500/503 and timeouts; never more."""
     policy = FaradayRetry()

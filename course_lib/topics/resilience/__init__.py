@@ -4,7 +4,8 @@ The time unit of this chapter is the **second**.
 
 - :mod:`~course_lib.topics.resilience.service`: :class:`Dependency`, a service with workers, a
   bounded queue, a service-time model, a failure rate and a health that changes over time;
-  :class:`Bimodal` service times (a fast mode and a slow tail);
+  :class:`Bimodal` service times (a fast mode and a slow tail); :class:`Relay`, a service in the
+  middle of a chain, which propagates deadlines or not;
 - :mod:`~course_lib.topics.resilience.clients`: :class:`Caller`, open-loop load whose attempts go
   through a retry policy, a circuit breaker, a connection :class:`Pool` and hedging;
   :class:`World` to build a run, :func:`run_service` for the common one-dependency case, and
@@ -28,7 +29,7 @@ from .detection import DetectionRun, Heartbeater, Monitor, Phases, run_detector,
 from .naive import (FARADAY_STATUS, CircuitOpenError, FaradayRetry, MissedBeatsDetector,
                     PythonCircuitBreaker, RubyCircuitBreaker, TimeoutDetector)
 from .pictures import plot_breaker, plot_detection, plot_overload, plot_tradeoff
-from .service import Bimodal, Dependency, DependencyMeter
+from .service import Bimodal, Dependency, DependencyMeter, Relay
 from .swim import SwimMember, SwimRun, run_swim
 
 __all__ = [
@@ -37,6 +38,6 @@ __all__ = [
     "FARADAY_STATUS", "CircuitOpenError", "FaradayRetry", "MissedBeatsDetector",
     "PythonCircuitBreaker", "RubyCircuitBreaker", "TimeoutDetector",
     "plot_breaker", "plot_detection", "plot_overload", "plot_tradeoff",
-    "Bimodal", "Dependency", "DependencyMeter",
+    "Bimodal", "Dependency", "DependencyMeter", "Relay",
     "SwimMember", "SwimRun", "run_swim",
 ]

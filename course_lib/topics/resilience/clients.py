@@ -40,7 +40,7 @@ from typing import Any, Callable, Sequence
 from ...sim import Node, Simulation
 from ...sim.validation import (InvalidArgument, InvalidArgumentType, check_ids,
                                check_int, check_non_negative, check_number, check_probability)
-from .service import Dependency, DependencyMeter, check_health
+from .service import Dependency, DependencyMeter, Relay, check_health
 
 __all__ = ["OUTCOMES", "Call", "Caller", "Pool", "ServiceRun", "World", "run_service"]
 
@@ -344,6 +344,7 @@ class World:
         self.meters: dict[Any, DependencyMeter] = {}
         self.breaker_states: dict[Any, list[tuple[float, str]]] = {}
         self.health: dict[Any, list[tuple[float, dict]]] = {}
+        self.relays: dict[Any, DependencyMeter] = {}
         self.attempts = 0
         self.retries = 0
         self.hedges = 0
@@ -363,6 +364,15 @@ class World:
             self.sim.at(time, _set_health, node, change)
             self.health[node_id].append((time, change))
 
+    def relay(self, node_id: Any, *, target: Any, timeout: float = 1.0, propagate: bool = False) -> None:
+        """Add a :class:`~course_lib.topics.resilience.service.Relay` in front of ``target``."""
+        if target not in self.meters and target not in self.relays:
+            raise InvalidArgument(f"target={target!r} is not a dependency or relay of this world; add it "
+                                  f"first (have {list(self.meters) + list(self.relays)})")
+        meter = DependencyMeter()
+        self.sim.add_node(Relay, node_id, meter, target, timeout, propagate)
+        self.relays[node_id] = meter
+
     def callers(self, prefix: str, *, target: Any, count: int = 1, rate: Any = 80.0,
                 timeout: float = 1.0, policy: Any = None, breaker: Any = None,
                 pool: Pool | None = None, post_fraction: float = 0.0, keyed: bool = False,
@@ -374,7 +384,7 @@ class World:
         """
         targets = [target] if isinstance(target, (str, int)) else check_ids("target", target)
         for t in targets:
-            if t not in self.meters:
+            if t not in self.meters and t not in self.relays:
                 raise InvalidArgument(f"target={t!r} is not a dependency of this world; add it "
                                       f"with world.dependency({t!r}) first (have {list(self.meters)})")
         check_int("count", count, low=1)
@@ -416,7 +426,7 @@ def _set_health(node: Dependency, change: dict) -> None:
 
 
 class ServiceRun:
-    """What happened in a :class:`World`: the calls, the dependencies' meters, the breakers' states."""
+    """What happened in a :class:`World`: the calls, the dependencies' (and relays') meters, the breakers' states."""
 
     def __init__(self, world: World, until: float) -> None:
         self.world = world
@@ -424,6 +434,7 @@ class ServiceRun:
         self.until = until
         self.calls = world.calls
         self.meters = world.meters
+        self.relays = world.relays
         self.breaker_states = world.breaker_states
         self.health = world.health
 

@@ -31,7 +31,7 @@ from ...sim.latency import as_latency
 from ...sim.validation import (InvalidArgument, InvalidArgumentType, check_int, check_non_negative,
                                check_number, check_probability)
 
-__all__ = ["Bimodal", "Dependency", "DependencyMeter"]
+__all__ = ["Bimodal", "Dependency", "DependencyMeter", "Relay"]
 
 
 class Bimodal:
@@ -152,6 +152,11 @@ class Dependency(Node):
         deadline = msg.get("deadline")
         return math.inf if deadline is None else deadline
 
+    def _origin_deadline(self, msg: Any) -> float:
+        """When the user behind the call gives up: its deadline, or the one a relay kept for the meter."""
+        deadline = msg.get("deadline", msg.get("origin_deadline"))
+        return math.inf if deadline is None else deadline
+
     def _start(self, msg: Any) -> None:
         self.busy += 1
         self.meter.started.append(self.sim.now)
@@ -162,8 +167,7 @@ class Dependency(Node):
     def _finish(self, msg: Any, failed: bool) -> None:
         now = self.sim.now
         self.busy -= 1
-        deadline = self._deadline(msg)
-        self.meter.finished.append((now, not failed, now > deadline))
+        self.meter.finished.append((now, not failed, now > self._origin_deadline(msg)))
         self.reply(msg, "error" if failed else "ok")
         self._next()
 
@@ -175,6 +179,46 @@ class Dependency(Node):
                 self.meter.expired.append(self.sim.now)
                 continue  # the caller has given up: doing the work would only delay the next call
             self._start(msg)
+
+
+class Relay(Node):
+    """A service in the middle of a chain: it forwards each call to ``target`` and answers with the outcome.
+
+    With ``propagate``, the call's deadline travels on: the relay drops a call that arrives past
+    it, waits for the next hop at most the time that remains (and at most ``timeout``), and sends
+    the deadline along, so the next hop can drop the call too. Without, the relay waits its own
+    ``timeout`` and the next hop never learns that the user gave up. (The user's deadline also
+    travels as ``origin_deadline``, read only by the meters, to count the work done for nobody.)
+    A timeout at the relay is answered ``error``, like a gateway's 504.
+    """
+
+    def __init__(self, meter: DependencyMeter, target: Any, timeout: float = 1.0,
+                 propagate: bool = False) -> None:
+        if not isinstance(meter, DependencyMeter):
+            raise InvalidArgumentType(f"meter={meter!r} must be a DependencyMeter")
+        self.meter = meter
+        self.target = target
+        self.timeout = check_number("timeout", timeout, low=0, low_open=True,
+                                    what="a positive number of seconds")
+        if not isinstance(propagate, bool):
+            raise InvalidArgumentType(f"propagate={propagate!r} must be True or False")
+        self.propagate = propagate
+
+    def on_call(self, msg: Any) -> None:
+        now = self.sim.now
+        self.meter.arrivals.append(now)
+        deadline = msg.get("deadline", msg.get("origin_deadline"))
+        fields = {} if deadline is None else {"origin_deadline": deadline}
+        timeout = self.timeout
+        if self.propagate and deadline is not None:
+            if deadline <= now:
+                self.meter.expired.append(now)
+                return  # the caller has given up already
+            fields["deadline"] = deadline
+            timeout = min(timeout, deadline - now)
+        self.request(self.target, "call", timeout=timeout,
+                     on_reply=lambda reply: self.reply(msg, reply.type),
+                     on_timeout=lambda request: self.reply(msg, "error"), **fields)
 
 
 def check_health(health: Any) -> list[tuple[float, dict]]:
