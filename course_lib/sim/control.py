@@ -59,6 +59,7 @@ import marshal
 import random
 from contextlib import contextmanager
 from heapq import heappop
+from operator import attrgetter, itemgetter
 from types import BuiltinFunctionType, FunctionType
 from types import MethodType as _METHOD
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple
@@ -227,6 +228,7 @@ class Controlled:
         self._memo_fz: tuple | None = None            # (the live memory's frozen form,), once computed
         self._crash_loaded: tuple | None = None
         self._live_fp: list = [None] * len(self._nodes)  # fingerprints of changed nodes, not yet saved
+        self._layouts: list[dict] = [{} for _ in self._nodes]  # per node: its shapes' _Layouts
         self._fz: dict = {}  # marshal bytes of a state's containers -> their frozen form (see _encode_node)
         self._dog: Any = None
         for node in self._nodes:  # a generator whose whole state is one int (see _SearchRandom)
@@ -447,7 +449,7 @@ class Controlled:
     def _encode(self, i: int) -> _NodeSaved | None:
         """Node ``i``'s live state as a snapshot (the fast form), or None where only a copy will do."""
         node = self._nodes[i]
-        got = _encode_node(node, node.__dict__, self._fz)
+        got = _encode_node(node, node.__dict__, self._fz, self._layouts[i])
         if got is None:
             return None
         data, fp = got
@@ -526,7 +528,7 @@ class Controlled:
             if self._loaded[i] is mine:
                 continue
             if mine.fast:
-                node.__dict__ = _decode_node(node, mine.data, self._consts[i])
+                node.__dict__ = _decode_node(node, mine.data)
             else:
                 memo = dict(self._memo)
                 data = {k: (v if v.__class__ in _ATOMIC else _clone(v, memo)) for k, v in mine.data.items()}
@@ -676,9 +678,10 @@ _PLAIN: dict = {}
 _SHARED = frozenset({FunctionType, BuiltinFunctionType, type})
 
 # The fast form of a node's state. Most node state is numbers, strings and containers of them,
-# plus the framework's timers and requests. Such a state is saved as its plain values, one
-# marshal string (C speed, shared references kept) of its containers, and its timers and
-# requests as tuples; restoring it builds fresh objects from those. The fingerprint is looked
+# plus the framework's timers and requests. Such a state is saved as one marshal string (C speed,
+# shared references kept) of its plain values and containers, read all at once by the layout of
+# the node's shape (see _Layout), and its timers and requests as tuples; restoring it copies the
+# layout's template and fills it in (no Python work per attribute). The fingerprint is looked
 # up by what it depends on (the marshal string, the plain values, the timers' names and
 # arguments): equal keys are equal states, so it is computed (by freezing, as on the general
 # path, so both paths agree) only the first time a key is seen; unequal keys may still be equal
@@ -690,58 +693,108 @@ _NODE_SPECIAL = frozenset({"_timers", "_pending", "_storage", "_held", "_held_ti
 _EMPTY = frozenset()
 _marshal_dumps = marshal.dumps
 _marshal_loads = marshal.loads
+_timer_snapshot = attrgetter("callback", "args", "name", "interval", "active", "incarnation", "due",
+                             "generation")
 
 
-def _encode_node(node: Node, d: dict, cache: dict) -> tuple[tuple, int] | None:
-    """``(data, fingerprint)`` of a node's state in the fast form, or None if it has no fast form."""
-    if d.get("_held") or d.get("_held_timers"):
-        return None
-    timers = list(d.get("_timers", ()))
-    armed = len(timers)
-    where = {id(t): i for i, t in enumerate(timers)}
-    atoms, ckeys, cvals, refs = [], [], [], []
+class _Layout:
+    """What a node's ``__dict__`` of one shape (its keys in order, the class of each value) is made
+    of, worked out once per shape: ``keys``, the attributes saved in the marshal string (plain
+    values and containers), and ``pick``, which reads them all at once; ``refs``, the attributes
+    holding a timer; ``template``, a dict with every key in order and the constant attributes'
+    values, which a restore copies and fills in (so the restored ``__dict__`` has the same shape)."""
+
+    __slots__ = ("keys", "pick", "refs", "template")
+
+    def __init__(self, keys: tuple, pick: Any, refs: tuple, template: dict) -> None:
+        self.keys, self.pick, self.refs, self.template = keys, pick, refs, template
+
+
+def _make_layout(d: dict) -> _Layout | None:
+    """The layout of ``d``'s shape, or None if it has no fast form (a value of another class)."""
+    keys, refs = [], []
     for k, v in d.items():
         cls = v.__class__
         if cls in _ATOMIC:
             if k not in _CONSTANT:
-                atoms.append((k, v))
+                keys.append(k)
         elif k in _CONSTANT or k in _NODE_SPECIAL:
             continue
         elif cls in _CONTAINERS:
-            ckeys.append(k)
-            cvals.append(v)
+            keys.append(k)
         elif cls is Timer:
+            refs.append(k)
+        else:
+            return None
+    if len(keys) > 1:
+        pick = itemgetter(*keys)
+    elif keys:
+        only = keys[0]
+        pick = lambda d: (d[only],)  # noqa: E731
+    else:
+        pick = lambda d: ()  # noqa: E731
+    template = {k: (v if k in _CONSTANT else None) for k, v in d.items()}
+    return _Layout(tuple(keys), pick, tuple(refs), template)
+
+
+def _encode_node(node: Node, d: dict, cache: dict, layouts: dict | None = None) -> tuple[tuple, int] | None:
+    """``(data, fingerprint)`` of a node's state in the fast form, or None if it has no fast form.
+
+    ``layouts`` keeps the node's :class:`_Layout` by shape (its keys, the classes of its values),
+    so the attributes are sorted into kinds once per shape, not once per state."""
+    if d.get("_held") or d.get("_held_timers"):
+        return None
+    shape = (tuple(d), tuple(map(type, d.values())))
+    layout = layouts.get(shape, _EMPTY) if layouts is not None else _EMPTY
+    if layout is _EMPTY:
+        layout = _make_layout(d)
+        if layouts is not None:
+            layouts[shape] = layout
+    if layout is None:
+        return None
+    timers = list(d.get("_timers", ()))
+    armed = len(timers)
+    refs: tuple = ()
+    where = None
+    if layout.refs:
+        where = {id(t): i for i, t in enumerate(timers)}
+        out = []
+        for k in layout.refs:
+            v = d[k]
             i = where.get(id(v))
             if i is None:
                 i = where[id(v)] = len(timers)
                 timers.append(v)
-            refs.append((k, i))
-        else:
-            return None
+            out.append((k, i))
+        refs = tuple(out)
     pending = []
-    for key, req in d.get("_pending", {}).items():
-        if req.__class__ is not Request or req.node is not node:
-            return None
-        t = req.timer
-        ti = -1
-        if t is not None:
-            ti = where.get(id(t))
-            if ti is None:
-                ti = where[id(t)] = len(timers)
-                timers.append(t)
-        pending.append((key, req.msg, req.on_reply, req.on_timeout, ti, req.done))
+    requests = d.get("_pending")
+    if requests:
+        if where is None:
+            where = {id(t): i for i, t in enumerate(timers)}
+        for key, req in requests.items():
+            if req.__class__ is not Request or req.node is not node:
+                return None
+            t = req.timer
+            ti = -1
+            if t is not None:
+                ti = where.get(id(t))
+                if ti is None:
+                    ti = where[id(t)] = len(timers)
+                    timers.append(t)
+            pending.append((key, req.msg, req.on_reply, req.on_timeout, ti, req.done))
     tsnap = []
     for t in timers:
-        args = t.args
-        for a in args:
+        for a in t.args:
             if a.__class__ not in _ATOMIC:
                 return None
         if t.node is not node:
             return None
-        tsnap.append((t.callback, args, t.name, t.interval, t.active, t.incarnation, t.due, t.generation))
+        tsnap.append(_timer_snapshot(t))
     storage = d.get("_storage")
+    values = layout.pick(d)
     try:
-        blob = _marshal_dumps(tuple(cvals))
+        blob = _marshal_dumps(values)
         sblob = _marshal_dumps(dict(storage)) if storage else None
     except ValueError:
         return None
@@ -749,15 +802,13 @@ def _encode_node(node: Node, d: dict, cache: dict) -> tuple[tuple, int] | None:
     own = getattr(node, "search_state", None)
     tkeys = tuple([(t.name, t.args, t.interval, t.active) for t in timers])
     pkeys = tuple([(_message_key(p[1]), p[5]) for p in pending])
-    key = (blob, tuple(atoms), tuple(ckeys), tuple(refs), tkeys, armed, pkeys, sblob)
+    key = (layout.keys, blob, refs, tkeys, armed, pkeys, sblob)
     fp = None if callable(own) else cache.get(key)
     if fp is None:
         if callable(own):
             learner = _freeze(own())
         else:
-            fz = tuple([_freeze(v) for v in cvals])
-            items = [(k, v) for k, v in atoms if k not in _LEARNER_SKIP]
-            items.extend([(k, f) for k, f in zip(ckeys, fz) if k not in _LEARNER_SKIP])
+            items = [(k, _freeze(v)) for k, v in zip(layout.keys, values) if k not in _LEARNER_SKIP]
             items.extend([(k, _freeze(timers[i])) for k, i in refs if k not in _LEARNER_SKIP])
             learner = frozenset(items)
         sfz = _EMPTY if sblob is None else _freeze(storage)
@@ -766,23 +817,22 @@ def _encode_node(node: Node, d: dict, cache: dict) -> tuple[tuple, int] | None:
         fp = hash((d.get("_crashed"), learner, tuple(tfps), tuple(pfps), sfz))
         if not callable(own):
             cache[key] = fp
-    data = (tuple(atoms), tuple(ckeys), blob, tuple(refs), tuple(tsnap), armed, tuple(pending), sblob)
+    data = (layout, blob, refs, tuple(tsnap), armed, tuple(pending), sblob)
     return data, fp
 
 
-def _decode_node(node: Node, data: tuple, consts: dict) -> dict:
+def _decode_node(node: Node, data: tuple) -> dict:
     """A fresh ``__dict__`` for ``node`` from the fast form ``data`` (see :func:`_encode_node`)."""
-    atoms, ckeys, blob, refs, tsnap, armed, pending, sblob = data
-    new = dict(consts)
+    layout, blob, refs, tsnap, armed, pending, sblob = data
+    new = layout.template.copy()
+    if layout.keys:
+        new.update(zip(layout.keys, _marshal_loads(blob)))
     timers = []
-    for callback, args, name, interval, active, incarnation, due, generation in tsnap:
+    for snap in tsnap:
         t = _new(Timer)
-        t.node, t.callback, t.args, t.name, t.interval = node, callback, args, name, interval
-        t.active, t.incarnation, t.due, t.generation = active, incarnation, due, generation
+        t.node = node
+        t.callback, t.args, t.name, t.interval, t.active, t.incarnation, t.due, t.generation = snap
         timers.append(t)
-    new.update(atoms)
-    if ckeys:
-        new.update(zip(ckeys, _marshal_loads(blob)))
     for k, i in refs:
         new[k] = timers[i]
     new["_timers"] = dict.fromkeys(timers[:armed])
