@@ -446,13 +446,25 @@ class ServiceRun:
                                   f"({list(self.meters)}): use run.meters[id]")
         return next(iter(self.meters.values()))
 
+    def _window(self, start: Any, end: Any, caller: Any = None) -> float:
+        """Check a window ``[start, end)`` (``end=None``: the run's end) and a caller; return ``end``."""
+        check_number("start", start, low=0, what="a time >= 0")
+        end = self.until if end is None else end
+        check_number("end", end, low=start, low_open=True, finite=False, what=f"a time after start={start!r}")
+        if caller is not None and caller not in self.world.caller_ids:
+            raise InvalidArgument(f"caller={caller!r} is not a caller of this run; callers: "
+                                  f"{self.world.caller_ids}")
+        return end
+
     def finished(self, start: float = 0.0, end: float = math.inf, caller: Any = None) -> list[Call]:
         """The calls that started in ``[start, end)`` (of ``caller``, if given) and have ended."""
+        end = self._window(start, end, caller)
         return [c for c in self.calls if c.end is not None and start <= c.start < end
                 and (caller is None or c.caller == caller)]
 
     def success_ratio(self, start: float = 0.0, end: float = math.inf, caller: Any = None) -> float:
         """The fraction of the calls started in ``[start, end)`` that ended ``ok`` (NaN if none)."""
+        end = self._window(start, end, caller)
         calls = [c for c in self.calls if start <= c.start < end
                  and (caller is None or c.caller == caller)]
         if not calls:
@@ -462,9 +474,11 @@ class ServiceRun:
     def goodput(self, start: float = 0.0, end: float | None = None, caller: Any = None,
                 within: float | None = None) -> float:
         """Successful calls per second that ended in ``[start, end)`` (within ``within`` s of their start)."""
-        end = self.until if end is None else end
-        if end <= start:
-            raise InvalidArgument(f"end={end!r} must be after start={start!r}")
+        end = self._window(start, end, caller)
+        if not math.isfinite(end):
+            raise InvalidArgument(f"end={end!r} must be finite: goodput is per second")
+        if within is not None:
+            check_number("within", within, low=0, low_open=True, what="a positive number of seconds")
         good = sum(1 for c in self.calls if c.outcome == "ok" and start <= c.end < end
                    and (caller is None or c.caller == caller)
                    and (within is None or c.end - c.start <= within))
@@ -472,9 +486,12 @@ class ServiceRun:
 
     def load(self, start: float = 0.0, end: float | None = None, dependency: Any = None) -> float:
         """Attempts per second that reached the dependency in ``[start, end)``."""
-        end = self.until if end is None else end
-        if end <= start:
-            raise InvalidArgument(f"end={end!r} must be after start={start!r}")
+        end = self._window(start, end)
+        if not math.isfinite(end):
+            raise InvalidArgument(f"end={end!r} must be finite: load is per second")
+        if dependency is not None and dependency not in self.meters:
+            raise InvalidArgument(f"dependency={dependency!r} is not a dependency of this run; "
+                                  f"dependencies: {list(self.meters)}")
         meter = self.meter if dependency is None else self.meters[dependency]
         return sum(1 for t in meter.arrivals if start <= t < end) / (end - start)
 
@@ -517,7 +534,7 @@ class ServiceRun:
 
     def summary(self, start: float = 0.0, end: float | None = None) -> dict[str, float]:
         """Rounded headline numbers of ``[start, end)``: offered, load, goodput, success, p50, p99."""
-        end = self.until if end is None else end
+        end = self._window(start, end)
         started = sum(1 for c in self.calls if start <= c.start < end) / (end - start)
         return {"offered/s": round(started, 1),
                 "load/s": round(sum(self.load(start, end, d) for d in self.meters), 1),

@@ -239,6 +239,14 @@ def tradeoff(make: Callable[[float], Any], knobs: Sequence[float], seeds: Sequen
     Returns one row per knob: ``knob``, ``false positives per hour`` (per node) and ``detection``
     (mean seconds). ``settings`` go to :func:`run_detector` (they must include ``crashes``).
     """
+    if not callable(make):
+        raise InvalidArgumentType(f"make={make!r} must be callable as make(knob) -> detector")
+    for name, values in (("knobs", knobs), ("seeds", seeds)):
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+            raise InvalidArgumentType(f"{name}={values!r} must be a list")
+    knobs, seeds = list(knobs), list(seeds)
+    if not knobs or not seeds:
+        raise InvalidArgument(f"knobs={knobs!r} and seeds={seeds!r} must not be empty")
     rows = []
     for knob in knobs:
         fps, times, alive = 0, [], 0.0

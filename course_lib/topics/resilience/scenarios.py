@@ -21,7 +21,8 @@ from typing import Any, Callable
 
 from ...sim import Exponential, LogNormal, Uniform
 from ...sim.errors import ScenarioFailed
-from ...sim.validation import InvalidArgumentType, check_choice
+from ...sim.validation import (InvalidArgumentType, check_choice, check_int, check_number,
+                               check_probability)
 from .clients import Call, run_service
 from .detection import run_detector
 
@@ -195,6 +196,16 @@ def breaker_protects(cls: Any, seed: Any, *, outage: tuple[float, float] = (20.0
     ``reset_timeout`` (plus one) reach the dependency per caller; from ``reset_timeout + 3`` s after
     it heals, at least 95% of the calls succeed.
     """
+    if not (isinstance(outage, tuple) and len(outage) == 2):
+        raise InvalidArgumentType(f"outage={outage!r} must be a (start, end) pair of times")
+    check_number("outage start", outage[0], low=3.0, what="a time >= 3 s")
+    check_number("outage end", outage[1], low=outage[0] + 3.0, what="a time >= start + 3 s")
+    check_probability("failure_rate", failure_rate)
+    check_number("slowdown", slowdown, low=0, low_open=True, what="a positive factor")
+    check_number("rate", rate, low=0, low_open=True, what="calls per second > 0")
+    check_number("reset_timeout", reset_timeout, low=0, low_open=True, what="a positive number of seconds")
+    check_int("half_open_max", half_open_max, low=1)
+    check_int("success_threshold", success_threshold, low=1)
     kwargs = dict(failure_threshold=5, reset_timeout=reset_timeout, half_open_max=half_open_max,
                   success_threshold=success_threshold)
     _needs(_make(cls, "cls", **kwargs), "cls()", ("allow", "on_success", "on_failure"))
@@ -370,6 +381,10 @@ def retry_goodput(cls: Any, seed: Any, *, duration: float = 50.0, recover_by: fl
                   target: float = 0.95) -> Any:
     """A 4-second slowdown at 20 s: with your policy the callers must be back to ``target`` success
     by ``recover_by`` (naive retries keep the dependency overloaded long after it recovered)."""
+    check_number("duration", duration, low=30.0, what="a number of seconds >= 30")
+    check_number("recover_by", recover_by, low=24.0, high=duration, high_open=True,
+                 what=f"a time in [24, duration={duration!r})")
+    check_probability("target", target)
     _needs(_make(cls, "cls", **_POLICY), "cls()", ("on_request", "retry_delay"))
     run = run_service(seed, duration=duration, settle=5.0, policy=lambda: cls(**_POLICY), **OVERLOAD)
     success = run.success_ratio(recover_by, duration)
@@ -386,6 +401,7 @@ def retry_goodput(cls: Any, seed: Any, *, duration: float = 50.0, recover_by: fl
 def retry_idempotency(cls: Any, seed: Any, *, duration: float = 30.0) -> Any:
     """Calls half of them POSTs (a third of those with idempotency keys) to a dependency failing 30%
     of the time: no POST without a key may be attempted twice, and keyed ones must be retried."""
+    check_number("duration", duration, low=1.0, what="a number of seconds >= 1")
     _needs(_make(cls, "cls", **_POLICY), "cls()", ("on_request", "retry_delay"))
     run = run_service(seed, duration=duration, rate=40.0, failure_rate=0.3, post_fraction=0.5,
                       keyed=False, policy=lambda: cls(**_POLICY))
@@ -535,6 +551,8 @@ def detector_targets(cls: Any, seed: Any, *, setting: str, nodes: int = 4,
     the crashes within the setting's targets.
     """
     check_choice("setting", setting, list(DETECTOR_SETTINGS))
+    check_int("nodes", nodes, low=2)
+    check_number("duration", duration, low=100.0, what="a number of seconds >= 100")
     options, knobs, max_fp, max_detection = DETECTOR_SETTINGS[setting]
     kwargs = {**_DETECTOR, **knobs}
     _needs(_make(cls, "cls", **kwargs), "cls()", ("heartbeat", "phi", "suspect"))
