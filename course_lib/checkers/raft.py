@@ -40,8 +40,12 @@ NAMES = ("election_safety", "log_matching", "leader_completeness", "state_machin
 class _Watch:
     """What the four invariants remember about one simulation."""
 
+    #: Which event was looked at last: scratch, not state, for a schedule search (course_lib.sim.control).
+    search_transient = ("stamp",)
+    stamp: tuple | None = None
+
     def __init__(self) -> None:
-        self.stamp: tuple | None = None
+        self.stamp = None
         self.cursor = 0
         self.first = True
         self.found: dict[str, str] = {}

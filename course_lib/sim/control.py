@@ -22,9 +22,11 @@ framework's), plus whether it is crashed, its armed timers (name and arguments),
 its pending requests and its ``storage``. A node class may say what its state is
 instead by defining ``search_state(self)``, returning a hashable value built from
 what matters (the framework parts are still added). Objects kept in ``sim.memo``
-may do the same. Each node's random generator is saved and restored with it, so
-the draws along a schedule are the draws a replay sees; they are not part of the
-fingerprint.
+may do the same, and may name the attributes that are scratch, not state (a cache,
+a stamp), in a class attribute ``search_transient``: those are neither saved nor
+compared, and an object restored from a saved state has its class's value for them.
+Each node's random generator is saved and restored with it, so the draws along a
+schedule are the draws a replay sees; they are not part of the fingerprint.
 
 **What a search does not model:** pauses, partitions and network loss (for
 safety, a message lost is a message never delivered, which the search covers by
@@ -225,7 +227,7 @@ class Controlled:
         self._flight = 0  # the multiset of messages in flight, hashed: the sum of their keys (mod 2**64)
         self._loaded: list[_NodeSaved | None] = [None] * len(self._nodes)
         self._memo_loaded: _MemoSaved | None = None  # the saved memory equal to the live one, if any
-        self._memo_fz: tuple | None = None            # (the live memory's frozen form,), once computed
+        self._memo_before: _MemoSaved | None = None  # the saved memory equal to the live one before this step
         self._crash_loaded: tuple | None = None
         self._live_fp: list = [None] * len(self._nodes)  # fingerprints of changed nodes, not yet saved
         self._layouts: list[dict] = [{} for _ in self._nodes]  # per node: its shapes' _Layouts
@@ -395,7 +397,7 @@ class Controlled:
         except CrashedInHandler:  # the node reached a crash point (Simulation.crash_on_send)
             sim._current = None
             sim._check_after_event()
-        self._memo_loaded = self._memo_fz = None
+        self._memo_before, self._memo_loaded = self._memo_loaded, None
         self._drain()
 
     def _drain(self) -> None:
@@ -457,19 +459,16 @@ class Controlled:
         saved._fp = fp
         return saved
 
-    def _memo_fp(self) -> Any:
-        """The frozen form of the checkers' memory now (computed once per state: a step may change it)."""
-        fz = self._memo_fz
-        if fz is None:
-            fz = self._memo_fz = (_memos_fz(self.sim._memos, self._fz),)
-        return fz[0]
-
     def _memo_state(self) -> _MemoSaved:
-        """The checkers' memory, saved (once per state)."""
+        """The checkers' memory, saved (once per state). A step that left it as it was (the same
+        records as before the step) gets the saved memory it started from back, so restoring
+        that state again costs nothing."""
         enc = self._memo_loaded
         if enc is None:
-            fz = self._memo_fp()
-            enc = self._memo_loaded = _MemoSaved(_memo_records(self.sim._memos, self._memo), fz)
+            records, fz = _snapshot_memos(self.sim._memos, self._fz, self._memo)
+            before = self._memo_before
+            enc = before if before is not None and before.records == records else _MemoSaved(records, fz)
+            self._memo_loaded = enc
         return enc
 
     def fingerprint(self) -> int:
@@ -491,7 +490,7 @@ class Controlled:
                 fps.append(fp)
         sim = self.sim
         crash = self._crash_loaded or (sim._durable_snapshots, sim._holds)
-        return _state_fp(fps, self._flight, self._memo_fp(), crash)
+        return _state_fp(fps, self._flight, self._memo_state().fz, crash)
 
     def save(self) -> Saved:
         """Return the current state (nodes, messages in flight, checkers' memory, crash bookkeeping)."""
@@ -543,7 +542,6 @@ class Controlled:
             sim._memos.clear()
             sim._memos.update(_decode_memos(saved.memos, self._memo))
             self._memo_loaded = saved.memos
-            self._memo_fz = (saved.memos.fz,)
         if self._crash_loaded is not saved.crash_state:
             durable, holds = saved.crash_state
             sim._durable_snapshots = _clone(durable, dict(self._memo))
@@ -851,50 +849,33 @@ def _decode_node(node: Node, data: tuple) -> dict:
     return new
 
 
-def _memos_fz(memos: dict, cache: dict) -> Any:
-    """The frozen form of the checkers' memory (equal to ``_freeze(memos)``), looked up by marshal
-    string where one can be made: a container's own, or a memory object's ``search_state()``'s
-    (or ``__dict__``'s, if it has none)."""
+def _snapshot_memos(memos: dict, cache: dict, never_copied: dict) -> tuple[tuple, Any]:
+    """The checkers' memory, saved, and its frozen form (equal to ``_freeze(memos)``).
+
+    A record per key: a container as one marshal string; a plain object as its class and one
+    marshal string of its ``__dict__``, less the attributes its class names in
+    ``search_transient``; anything else (or what marshal cannot write) copied. The frozen form of
+    a marshal string is computed once (from the object's ``search_state()`` if it has one) and
+    then looked up in ``cache``."""
     if not memos:
-        return None
-    frozen = []
+        return (), None
+    records, frozen = [], []
     for key, value in memos.items():
         cls = value.__class__
+        what = marker = None
         if cls in _CONTAINERS:
-            what, tag = value, None
+            what, marker = value, _CONTAINERS
         else:
             plain = _PLAIN.get(cls)
             if plain is None:
                 plain = _PLAIN[cls] = _is_plain(cls)
-            if not plain:
-                frozen.append((key, _freeze(value)))
-                continue
-            own = getattr(value, "search_state", None)
-            what, tag = (own() if callable(own) else value.__dict__), cls.__qualname__
-        try:
-            skey = _marshal_dumps(what)
-        except ValueError:
-            skey = None
-        fz = None if skey is None else cache.get(skey)
-        if fz is None:
-            fz = _freeze(what)
-            if skey is not None:
-                cache[skey] = fz
-        frozen.append((key, fz if tag is None else (tag, fz)))
-    return frozenset(frozen)
-
-
-def _memo_records(memos: dict, never_copied: dict) -> tuple:
-    """The checkers' memory, saved: a container as one marshal string, a plain object as its
-    class and one marshal string of its ``__dict__``; anything else copied."""
-    records = []
-    for key, value in memos.items():
-        cls = value.__class__
-        what = None
-        if cls in _CONTAINERS:
-            what = value
-        elif _PLAIN.get(cls):
-            what = value.__dict__
+            if plain:
+                what, marker = value.__dict__, cls
+                transient = getattr(cls, "search_transient", None)
+                if transient:
+                    what = dict(what)
+                    for name in transient:
+                        what.pop(name, None)
         blob = None
         if what is not None:
             try:
@@ -903,9 +884,19 @@ def _memo_records(memos: dict, never_copied: dict) -> tuple:
                 blob = None
         if blob is None:
             records.append((key, None, _clone(value, dict(never_copied))))
-        else:
-            records.append((key, _CONTAINERS if what is value else cls, blob))
-    return tuple(records)
+            frozen.append((key, _freeze(value)))
+            continue
+        records.append((key, marker, blob))
+        fz = cache.get((marker, blob))
+        if fz is None:
+            if marker is _CONTAINERS:
+                fz = _freeze(value)
+            else:
+                own = getattr(value, "search_state", None)
+                fz = (cls.__qualname__, _freeze(own() if callable(own) else what))
+            cache[(marker, blob)] = fz
+        frozen.append((key, fz))
+    return tuple(records), frozenset(frozen)
 
 
 def _decode_memos(saved: _MemoSaved, never_copied: dict) -> dict:
