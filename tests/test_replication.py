@@ -156,3 +156,13 @@ def test_rumour_mongering_leaves_a_residue():
     """Rumour mongering is cheaper than flooding and leaves some nodes uninformed."""
     run = run_broadcast(RumourMonger, seed=1, broadcasts=200)
     assert run.messages_per_op < 30 and run.missing > 0
+
+
+def test_exercise_scenarios_fail_the_tutorials_store():
+    """The exercise's scripted quorum scenarios reject the tutorial's store (every schedule, any seed)."""
+    from course_lib.sim import ScenarioFailed
+    from course_lib.topics.replication.scenarios import quorum_scripted
+
+    for schedule in ("inversion", "versions", "first_answer"):
+        with pytest.raises(ScenarioFailed):
+            quorum_scripted(TutorialQuorumClient, 0, schedule=schedule)

@@ -11,7 +11,7 @@ from course_lib.topics.replication import (BroadcastNode, SiblingStore, Tutorial
                                            plot_lag, quorum_overlap, random_ops, run_broadcast,
                                            run_crdt, run_quorum, staleness_run, topology)
 from course_lib.history import History
-from course_lib.topics.replication import lost_writes, stale_reads
+from course_lib.topics.replication import lost_writes, scenarios, stale_reads
 
 ROWS = [
     (lambda: quorum_overlap(3, 4, 1), ValueError, r"r=4 exceeds n=3"),
@@ -49,6 +49,15 @@ ROWS = [
     (lambda: run_broadcast(BroadcastNode, seed=1, partition=(5, 1)), ValueError, r"partition\[1\]=1"),
     (lambda: run_broadcast(BroadcastNode, seed=1, rate=0), ValueError, r"rate=0"),
     (lambda: plot_lag("run"), TypeError, r"run='run'"),
+    (lambda: scenarios.quorum_scripted(TutorialQuorumClient, 0, schedule="chaos"), ValueError, r"schedule='chaos'"),
+    (lambda: scenarios.quorum_scripted(int, 0, schedule="versions"), TypeError, r"cls=<class 'int'>"),
+    (lambda: scenarios.quorum_crash_keeps_writes(TutorialQuorumClient, 0, case="x"), ValueError, r"case='x'"),
+    (lambda: scenarios.quorum_converges(TutorialQuorumClient, 0, fault="fire"), ValueError, r"fault='fire'"),
+    (lambda: scenarios.crdt_converges(dict, 0, kind="bag"), ValueError, r"kind='bag'"),
+    (lambda: scenarios.broadcast_budget(BroadcastNode, 0, budget="cheap"), ValueError, r"budget='cheap'"),
+    (lambda: scenarios.broadcast_budget(BroadcastNode, 0, budget="fast", broadcasts=0), ValueError,
+     r"broadcasts=0"),
+    (lambda: scenarios.broadcast_delivers(str, 0), TypeError, r"cls=<class 'str'>"),
 ]
 
 

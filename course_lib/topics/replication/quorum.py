@@ -194,6 +194,12 @@ class QuorumClient(Node):
         if self._token is not None:
             self._fail()
 
+    def on_stored(self, msg):
+        """A reply that came after its request timed out (or no request): ignored unless overridden."""
+
+    def on_fetched(self, msg):
+        """A reply that came after its request timed out (or no request): ignored unless overridden."""
+
     def _expired(self, token) -> None:
         if self._token != token:
             return
@@ -386,7 +392,7 @@ def run_quorum(client: type, *, seed: int | str, n: int = 3, r: int = 2, w: int 
                timeout: float = 8.0, faults: Callable[[Simulation], Any] | None = None,
                scripts: Sequence[Sequence[tuple]] | None = None, final_reads: bool = False,
                spares: int = 0, settle: float = 50.0, client_options: dict | None = None,
-               trace: bool = True) -> QuorumRun:
+               restart: bool = True, trace: bool = True) -> QuorumRun:
     """Run ``clients`` clients of class ``client`` against ``n`` storage replicas and return a :class:`QuorumRun`.
 
     Args:
@@ -400,9 +406,10 @@ def run_quorum(client: type, *, seed: int | str, n: int = 3, r: int = 2, w: int 
         faults: ``faults(sim)`` is called before the run to schedule faults
             (``sim.nemesis.crash("r2", at=5)``, ``sim.crash_on_send(...)``).
         scripts: one script per client instead of the random workload (``clients`` is then ignored).
-        final_reads: once every client is done, heal the network, restart crashed replicas, and
-            have a fresh client get every key once (through ``client``), one after another:
-            reads that repair, and the final word on what the store holds.
+        final_reads: once every client is done, heal the network, restart crashed replicas
+            (unless ``restart=False``), and have a fresh client ``final`` get every key once
+            (through ``client``), one after another: reads that repair, and the final word on
+            what the store holds.
         spares: extra replicas ``s1, s2, ...`` outside the ``n`` (for sloppy quorums).
         settle: time to let messages land after the last operation.
         client_options: extra keyword arguments for every client (``{"sloppy": True}``).
@@ -463,6 +470,9 @@ def run_quorum(client: type, *, seed: int | str, n: int = 3, r: int = 2, w: int 
         for i in range(clients):
             ids.append(f"c{i + 1}")
             sim.add_node(client, ids[-1], replicas, recorder, ops=ops, process=i + 1, **common)
+    reader = None
+    if final_reads:  # created now, so that ``faults`` can shape its links too
+        reader = sim.add_node(client, "final", replicas, recorder, script=[], process="final", **common)
     if faults is not None:
         faults(sim)
     horizon = 0.0
@@ -473,13 +483,12 @@ def run_quorum(client: type, *, seed: int | str, n: int = 3, r: int = 2, w: int 
             len(sim[c].script) if sim[c].script else sim[c].ops))]
         if not pending or horizon > 100_000:
             break
-    if final_reads:
+    if reader is not None:
         sim.network.heal()
         for rid in replicas + spare_ids:
-            if sim[rid].crashed:
+            if sim[rid].crashed and restart:
                 sim.restart(rid)
         sim.run(until=sim.now + settle)
-        reader = sim.add_node(client, "final", replicas, recorder, script=[], process="final", **common)
         for key in keys:
             reader.begin("get", key)
             while reader.busy:
