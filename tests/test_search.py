@@ -191,6 +191,43 @@ def test_bad_arguments_are_named(kwargs, message):
         search(make_sim, **args)
 
 
+@pytest.mark.parametrize("call, message", [
+    (lambda t: t.nodes_since(-1), "mark=-1"),
+    (lambda t: t.nodes_since(5), "mark=5"),
+    (lambda t: t.nodes_since("0"), "mark='0'"),
+    (lambda t: t.custom_since(True, "apply"), "mark=True"),
+    (lambda t: t.custom_since(0, 3), "names: 3"),
+])
+def test_the_trace_hooks_the_checkers_read_name_bad_arguments(call, message):
+    from course_lib.sim import Trace
+    trace = Trace()
+    trace.record(1.0, "custom", "a", msg_type="apply", info={"index": 1})
+    with pytest.raises((ValueError, TypeError), match=message):
+        call(trace)
+
+
+def test_the_trace_hooks_read_what_since_reads():
+    from course_lib.topics.agreement.commit import NaiveCoordinator, NaiveParticipant
+    sim = Simulation(seed=3)
+    coordinator = sim.add_node(NaiveCoordinator, "coord")
+    sim.add_nodes(NaiveParticipant, ["p1", "p2"])
+    sim.at(0.0, coordinator.begin, "t1", {"p1": ("k", 1), "p2": ("k", 2)})
+    sim.at(5.0, sim.crash, "p2")
+    sim.run(until=60)
+    trace = sim.trace
+    kinds = {row.kind for row in trace}
+    assert {"send", "deliver", "custom"} <= kinds, kinds
+    for mark in (0, len(trace) // 2, len(trace)):
+        rows = trace.since(mark)
+        nodes = []
+        for row in rows:
+            if row.node is not None and row.node not in nodes:
+                nodes.append(row.node)
+        assert trace.nodes_since(mark) == nodes
+        names = {row.type for row in rows if row.kind == "custom"} | {"nothing"}
+        assert trace.custom_since(mark, *names) == [row for row in rows if row.kind == "custom"]
+
+
 def test_schedule_prints_as_numbered_steps():
     assert str(Schedule()) == "(no step: the initial state)"
     text = str(Schedule([Step("crash", "a"), Step("timer", "b", None, "elect")]))

@@ -42,15 +42,15 @@ def _memory(sim: Any, name: str, fresh: Callable[[], Any]) -> Any:
     return sim.memo(("course_lib.checkers.invariants", name), fresh)
 
 
-def _new_rows(sim: Any, name: str) -> list:
-    """The trace events recorded since this invariant last looked."""
+def _new_rows(sim: Any, name: str, *custom: str) -> list:
+    """The custom events called one of ``custom`` recorded since this invariant last looked."""
     trace = sim.trace
     if not trace.enabled:
         raise InvalidArgument(f"invariant {name!r} reads the trace: create the Simulation with trace=True")
     state = _memory(sim, name + "/cursor", lambda: [0])
     start = state[0]
     state[0] = trace.mark()
-    return trace.since(start)
+    return trace.custom_since(start, *custom)
 
 
 def atomic_commit(sim: Any) -> str | None:
@@ -71,9 +71,7 @@ def atomic_commit(sim: Any) -> str | None:
     seen = _memory(sim, "atomic_commit", lambda: {"decided": {}, "no_votes": {}})
     decided: dict = seen["decided"]      # txid -> (outcome, node, time) of the first decision
     no_votes: dict = seen["no_votes"]    # txid -> (node, time) of a database that refused it
-    for row in _new_rows(sim, "atomic_commit"):
-        if row[1] != "custom" or row[4] not in ("decide", "vote"):
-            continue
+    for row in _new_rows(sim, "atomic_commit", "decide", "vote"):
         info = row[6] or {}
         txid, node, time = info.get("txid"), row[2], row[0]
         if row[4] == "vote":

@@ -76,22 +76,17 @@ def _update(sim: Any) -> _Watch:
     if stamp == watch.stamp:
         return watch
     watch.stamp = stamp
-    new = trace.since(watch.cursor)
-    watch.cursor = trace.mark()
+    cursor = watch.cursor
+    watch.cursor = stamp[1]
     nodes = sim.nodes
     if watch.first:
         touched = list(nodes)
         watch.first = False
-    else:
-        touched = []
-        for row in new:
-            n = row[2]
-            if n is not None and n not in touched and n in nodes:
-                touched.append(n)
+    else:  # the nodes the new events happened at (read without building the events)
+        touched = [n for n in trace.nodes_since(cursor) if n in nodes]
     now = sim.now
-    for row in new:  # applies first: leader completeness needs the newest commitments
-        if row[1] == "custom" and row[4] == "apply":
-            _see_apply(watch, row)
+    for row in trace.custom_since(cursor, "apply"):  # applies first: leader completeness needs them
+        _see_apply(watch, row)
     for node_id in touched:
         node = nodes[node_id]
         if not hasattr(node, "log"):

@@ -355,6 +355,64 @@ class Trace:
             self._check_kind(kind)
         return [e for e in self._rows(mark) if kind is None or e.kind == kind]
 
+    def nodes_since(self, mark: int) -> list:
+        """Return the nodes the events recorded after ``mark`` happened at, each once, in order.
+
+        What an incremental checker reads to know which nodes an event touched, without
+        building the events themselves.
+
+        Example:
+            >>> t = Trace()
+            >>> t.record(1.0, "crash", "a"); t.record(2.0, "restart", "b"); t.record(3.0, "crash", "a")
+            >>> t.nodes_since(0)
+            ['a', 'b']
+        """
+        if isinstance(mark, bool) or not isinstance(mark, int) or not 0 <= mark <= len(self):
+            raise InvalidArgument(f"mark={mark!r} must be a position from trace.mark() (0..{len(self)})")
+        codes, ids = self._code, self._ids
+        out: list = []
+        for i in range(mark, len(codes)):
+            c = codes[i]
+            if c & _KIND_MASK >= DELIVER_REF:  # a message's later fate: its node is in its send
+                self._flush()
+                node = self._event(i).node
+            else:
+                node = ids[(c >> _NODE_SHIFT) & _MASK20]
+            if node is not None and node not in out:
+                out.append(node)
+        return out
+
+    def custom_since(self, mark: int, *names: str) -> list[Event]:
+        """Return the custom events called one of ``names`` recorded after ``mark``, in order.
+
+        The same as ``[e for e in trace.since(mark, "custom") if e.type in names]``, without
+        building the other events.
+
+        Example:
+            >>> t = Trace()
+            >>> t.record(1.0, "custom", "a", msg_type="apply", info={"index": 1})
+            >>> t.record(2.0, "crash", "a")
+            >>> [(e.node, e.type, e.info["index"]) for e in t.custom_since(0, "apply")]
+            [('a', 'apply', 1)]
+        """
+        if isinstance(mark, bool) or not isinstance(mark, int) or not 0 <= mark <= len(self):
+            raise InvalidArgument(f"mark={mark!r} must be a position from trace.mark() (0..{len(self)})")
+        wanted = set()
+        for name in names:
+            if not isinstance(name, str):
+                raise InvalidArgumentType(f"names: {name!r} must be a str (an event name)")
+            code = self._name_code.get(name)
+            if code is not None:
+                wanted.add(code >> _NAME_SHIFT)
+        if not wanted:
+            return []
+        codes = self._code
+        rows = [i for i in range(mark, len(codes))
+                if codes[i] & _KIND_MASK == CUSTOM and codes[i] >> _NAME_SHIFT in wanted]
+        if rows:
+            self._flush()
+        return [self._event(i) for i in rows]
+
     @staticmethod
     def _check_kind(kind: Any) -> None:
         if not isinstance(kind, str) or kind not in _CODE:
