@@ -57,7 +57,8 @@ def plot_overload(run: ServiceRun, *, bin: float = 1.0, ax: Any = None, title: s
     check_number("bin", bin, low=0, low_open=True, what="a positive number of seconds")
     ax = _axes(ax)
     s = run.series(bin, dependency)
-    ax.step(s["t"], s["offered"], where="post", color="tab:gray", label="offered (new calls/s)")
+    ax.step(s["t"], s["offered"], where="post", color="tab:gray", ls="--", zorder=3,
+            label="offered (new calls/s)")
     ax.step(s["t"], s["load"], where="post", color="tab:orange", label="load at dependency (attempts/s)")
     ax.step(s["t"], s["goodput"], where="post", color="tab:green", lw=2, label="goodput (successes/s)")
     ax.set_xlabel("time (s)")
