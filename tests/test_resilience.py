@@ -215,6 +215,7 @@ def test_hedging_cuts_the_tail_for_a_little_extra_load():
 
 
 def test_percentile_is_nearest_rank():
+    """Percentiles are nearest-rank values of the sorted sample, NaN for no sample."""
     assert percentile([1, 2, 3, 4], 50) == 2 and percentile([1, 2, 3, 4], 100) == 4
     assert math.isnan(percentile([], 99))
 
@@ -279,6 +280,7 @@ class _Timeout(TimeoutDetector):
 
 @pytest.mark.parametrize("script", ["phi_formula", "first_beat"])
 def test_detector_scripts_reject_a_fixed_timeout(script):
+    """A fixed timeout has no phi to speak of and suspects a node after a single heartbeat."""
     with pytest.raises(ScenarioFailed):
         scenarios.detector_script(_Timeout, script=script)
 
