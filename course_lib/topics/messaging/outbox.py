@@ -107,9 +107,9 @@ class DeleteFirstRelay(Node):
                      on_reply=self._rows)
 
     def _rows(self, answer: Any) -> None:
-        for eid, (topic, key, value) in answer.rows:
-            self.send(self.db, "txn", ops=(("delete", "outbox", eid),), reply=False)
-            self.send(self.broker, "produce", topic=topic, key=key, value=value, eid=eid)
+        for row_id, (topic, key, value) in answer.rows:
+            self.send(self.db, "txn", ops=(("delete", "outbox", row_id),), reply=False)
+            self.send(self.broker, "produce", topic=topic, key=key, value=value, eid=row_id)
 
 
 class OrderClient(Node):

@@ -75,8 +75,10 @@ class SagaNode(Node):
                      timeout=self.timeout, on_reply=then,
                      on_timeout=lambda _: self.call(step, action, saga, key, then, fail))
 
-    def tell_shop(self, msg_or_shop: Any, saga: Any, outcome: str) -> None:
-        """Tell the shop how ``saga`` ended ("committed" or "compensated")."""
+    def tell_shop(self, saga: Any, outcome: str) -> None:
+        """Tell the shop how ``saga`` ended: ``outcome`` is "committed" or "compensated"."""
+        if outcome not in ("committed", "compensated"):
+            raise InvalidArgument(f"outcome={outcome!r} must be 'committed' or 'compensated'")
         self.send("shop", "saga_done", saga=saga, outcome=outcome)
 
 
@@ -101,7 +103,7 @@ class TutorialOrderSaga(SagaNode):
 
     def _step(self, saga: Any, i: int) -> None:
         if i == len(SAGA_STEPS):
-            return self.tell_shop(None, saga, "committed")
+            return self.tell_shop(saga, "committed")
         step = SAGA_STEPS[i]
         state = self.running[saga]
         # await step(order_data): one attempt; a timeout raises like a refusal does
@@ -118,7 +120,7 @@ class TutorialOrderSaga(SagaNode):
         for step in reversed(state["completed"]):   # compensate in reverse order
             if step != "ship_order":
                 self.send(self.services[step], "undo", saga=saga, step=step, key=None)
-        self.tell_shop(None, saga, "compensated")
+        self.tell_shop(saga, "compensated")
 
     def on_undone(self, msg: Any) -> None:
         pass
@@ -236,6 +238,11 @@ class SagaRun:
     steps: tuple
     report: SagaReport
     orchestrator_sends: int
+
+    @property
+    def told(self) -> dict:
+        """What the orchestrator told the shop: ``{saga: outcome}``."""
+        return dict(self.sim.node("shop").outcomes)
 
     @property
     def services(self) -> dict:
