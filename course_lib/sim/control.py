@@ -224,6 +224,7 @@ class Controlled:
         self._consts = [{k: node.__dict__[k] for k in _CONSTANT if k in node.__dict__}
                         for node in self._nodes]
         self._inflight: list[Message] = []
+        self._steps: dict[int, Step] = {}  # a message's key -> the step delivering it
         self._flight = 0  # the multiset of messages in flight, hashed: the sum of their keys (mod 2**64)
         self._loaded: list[_NodeSaved | None] = [None] * len(self._nodes)
         self._memo_loaded: _MemoSaved | None = None  # the saved memory equal to the live one, if any
@@ -272,7 +273,9 @@ class Controlled:
             if key in seen:
                 continue  # two copies of one message: delivering either is the same step
             seen.add(key)
-            step = _message_step("deliver", msg)
+            step = self._steps.get(key)
+            if step is None:
+                step = self._steps[key] = _message_step("deliver", msg)
             out.append(step)
             if duplicates:
                 out.append(step._replace(kind="duplicate"))
@@ -424,11 +427,13 @@ class Controlled:
                     "messages, timers and sim.after only")
 
     def _find_message(self, step: Step) -> Message:
+        want, steps = step[1:], self._steps
         for msg in self._inflight:
-            d = msg.__dict__
-            if d["dst"] == step.node and d["src"] == step.peer and d["type"] == step.name \
-                    and tuple(sorted(msg.fields.items())) == step.detail \
-                    and not self._nodes[self._index[msg.dst]]._crashed:
+            key = _message_key(msg)
+            mine = steps.get(key)
+            if mine is None:
+                mine = steps[key] = _message_step("deliver", msg)
+            if mine[1:] == want and not self._nodes[self._index[msg.dst]]._crashed:
                 return msg
         raise InvalidArgument(f"step={step!r}: no such message is in flight to a node that is up")
 

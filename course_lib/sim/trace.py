@@ -395,20 +395,17 @@ class Trace:
             >>> [(e.node, e.type, e.info["index"]) for e in t.custom_since(0, "apply")]
             [('a', 'apply', 1)]
         """
-        if isinstance(mark, bool) or not isinstance(mark, int) or not 0 <= mark <= len(self):
+        codes = self._code
+        if isinstance(mark, bool) or not isinstance(mark, int) or not 0 <= mark <= len(codes):
             raise InvalidArgument(f"mark={mark!r} must be a position from trace.mark() (0..{len(self)})")
-        wanted = set()
         for name in names:
             if not isinstance(name, str):
                 raise InvalidArgumentType(f"names: {name!r} must be a str (an event name)")
-            code = self._name_code.get(name)
-            if code is not None:
-                wanted.add(code >> _NAME_SHIFT)
-        if not wanted:
+        rows = [i for i in range(mark, len(codes)) if codes[i] & _KIND_MASK == CUSTOM]
+        if not rows:
             return []
-        codes = self._code
-        rows = [i for i in range(mark, len(codes))
-                if codes[i] & _KIND_MASK == CUSTOM and codes[i] >> _NAME_SHIFT in wanted]
+        wanted = {code >> _NAME_SHIFT for code in map(self._name_code.get, names) if code is not None}
+        rows = [i for i in rows if codes[i] >> _NAME_SHIFT in wanted]
         if rows:
             self._flush()
         return [self._event(i) for i in rows]
