@@ -356,11 +356,11 @@ class Controlled:
         kind = step.kind
         try:
             if kind in ("deliver", "duplicate"):
-                msg = self._find_message(step)
+                at, msg = self._find_message(step)
                 node = self._nodes[self._index[msg.dst]]
                 self._loaded[self._index[msg.dst]] = self._live_fp[self._index[msg.dst]] = None
                 if kind == "deliver":
-                    self._inflight.remove(msg)
+                    del self._inflight[at]  # by position: list.remove would compare messages by value
                     self._flight = (self._flight - _message_key(msg)) & _MASK64
                 if not self.replay:  # one row naming the receiver, for the checkers
                     sim.trace.record(self._time, "deliver", node._id, msg.src, msg.type, msg.id)
@@ -426,15 +426,15 @@ class Controlled:
                     f"a controlled simulation cannot run SimPy events ({item!r}): nodes must use "
                     "messages, timers and sim.after only")
 
-    def _find_message(self, step: Step) -> Message:
+    def _find_message(self, step: Step) -> tuple[int, Message]:
         want, steps = step[1:], self._steps
-        for msg in self._inflight:
+        for at, msg in enumerate(self._inflight):
             key = _message_key(msg)
             mine = steps.get(key)
             if mine is None:
                 mine = steps[key] = _message_step("deliver", msg)
             if mine[1:] == want and not self._nodes[self._index[msg.dst]]._crashed:
-                return msg
+                return at, msg
         raise InvalidArgument(f"step={step!r}: no such message is in flight to a node that is up")
 
     def _find_timer(self, step: Step) -> Timer:
