@@ -114,3 +114,45 @@ def test_the_schedule_search_refuses_crash_points():
     sim.crash_on_send("b", "pong")
     with pytest.raises(InvalidArgument, match="crash points"):
         Controlled(sim)
+
+
+class Server(Node):
+    def on_get(self, msg) -> None:
+        self.reply(msg, "value", v=1)
+        self.storage["after"] = True
+
+
+class Client(Node):
+    def __init__(self) -> None:
+        self.got, self.timeouts = [], 0
+
+    def ask(self) -> None:
+        self.request("s", "get", timeout=5, on_reply=self.got.append, on_timeout=self.gave_up)
+
+    def gave_up(self, request) -> None:
+        self.timeouts += 1
+
+
+def test_a_reply_that_leaves_just_before_the_crash_is_still_a_reply():
+    """reply() marks its message as the answer even when a crash point fires right after the send."""
+    sim = Simulation(seed=1, latency=1.0)
+    sim.add_node(Server, "s")
+    client = sim.add_node(Client, "c")
+    sim.crash_on_send("s", "value")
+    sim.at(1, client.ask)
+    sim.run(until=20)
+    assert sim["s"].crashed and "after" not in sim["s"].storage
+    assert [m.v for m in client.got] == [1] and client.timeouts == 0
+
+
+def test_a_request_that_leaves_just_before_the_crash_is_answered_as_one():
+    """request() marks its message as a request even when its sender crashes right after sending it:
+    the answer comes back as a reply, which the restarted sender drops as late (it has no handler)."""
+    sim = Simulation(seed=1, latency=1.0)
+    sim.add_node(Server, "s")
+    client = sim.add_node(Client, "c")
+    sim.crash_on_send("c", "get", restart_after=0.5)
+    sim.at(1, client.ask)
+    sim.run(until=20)
+    assert [e.kind for e in sim.trace.filter(node="c") if e.kind in ("crash", "restart")] == ["crash", "restart"]
+    assert sim.trace.filter(kind="drop", node="c"), "the reply reached the restarted client and was dropped"

@@ -51,7 +51,13 @@ class CrashedInHandler(BaseException):
     The simulator catches it where it called the handler: the rest of the handler does
     not run, as if the machine lost power between two of its lines. It derives from
     ``BaseException`` so that a handler's ``except Exception`` cannot swallow the crash.
+    ``node`` is the node that crashed, ``msg`` the message it had just sent.
     """
+
+    def __init__(self, node: Any, msg: Any) -> None:
+        super().__init__(node, msg)
+        self.node = node
+        self.msg = msg
 
 
 class NoHandlerError(SimulationError, AttributeError):

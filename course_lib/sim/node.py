@@ -58,7 +58,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from simpy.events import NORMAL
 
 from .clock import PhysicalClock
-from .errors import (HandlerError, NoHandlerError, NodeCrashedError, NodeDefinitionError,
+from .errors import (CrashedInHandler, HandlerError, NoHandlerError, NodeCrashedError, NodeDefinitionError,
                      SimulationError)
 from .messages import (_ATOMIC, _CHECKED_TYPES, _RESERVED, Message, SlowMessage, _check,
                        check_type_name, is_immutable)
@@ -409,11 +409,12 @@ class Node:
         if request.dst != self._id:
             raise InvalidArgument(f"request={request!r} was sent to {request.dst!r}, not to this "
                                   f"node {self._id!r}: only its receiver can reply to it")
-        wire = self.send(request.src, msg, **fields)
-        wire.__dict__["reply_to"] = request.id  # in flight: read when it arrives
-        _set(wire, "__class__", SlowMessage)  # replies take the general delivery path
-        if request._rpc:
-            wire.__dict__["_rpc"] = True  # answers a request(): the sender may drop it as late
+        try:
+            wire = self.send(request.src, msg, **fields)
+        except CrashedInHandler as crash:  # a crash point right after this send: it left as a reply
+            _mark_reply(crash.msg, request)
+            raise
+        _mark_reply(wire, request)
         return wire
 
     def request(self, dst: Any, msg: Message | str, /, *, timeout: float,
@@ -440,7 +441,11 @@ class Node:
             check_callable("on_timeout", on_timeout, "on_timeout(request)")
         _refuse_generator("on_reply", on_reply)
         _refuse_generator("on_timeout", on_timeout)
-        wire = self.send(dst, msg, **fields)
+        try:
+            wire = self.send(dst, msg, **fields)
+        except CrashedInHandler as crash:  # a crash point right after this send: it left as a request
+            crash.msg.__dict__["_rpc"] = True
+            raise
         wire.__dict__["_rpc"] = True
         req = Request(self, wire, on_reply, on_timeout)
         self._pending[wire.id] = req
@@ -649,6 +654,13 @@ class Node:
     def __repr__(self) -> str:
         state = " crashed" if getattr(self, "_crashed", False) else ""
         return f"<{type(self).__name__} {getattr(self, '_id', '?')!r}{state}>"
+
+
+def _mark_reply(wire: Message, request: Message) -> None:
+    wire.__dict__["reply_to"] = request.id  # in flight: read when it arrives
+    _set(wire, "__class__", SlowMessage)  # replies take the general delivery path
+    if request._rpc:
+        wire.__dict__["_rpc"] = True  # answers a request(): the sender may drop it as late
 
 
 def _call_receive(node: Node, msg: Message) -> None:

@@ -294,8 +294,11 @@ class Simulation:
         rest is lost, as at any crash. This is how a test finds out whether a node writes
         what it promises to disk *before* it answers (Raft's "persist before replying").
 
-        A crash point fires only while the simulation runs (inside an event), once. The node
-        stays down until :meth:`restart`, or for ``restart_after`` time units if given.
+        A crash point fires once, only while the simulation runs: in the node's own handlers and
+        timers, or in a call made from outside (``sim.at(t, node.method)``), never from another
+        node's handler. A message sent with ``reply`` or ``request`` leaves as a reply or a
+        request. The node stays down until :meth:`restart`, or for ``restart_after`` time
+        units if given.
 
         Args:
             node_id: the node to crash.
@@ -323,7 +326,8 @@ class Simulation:
         """``node`` just sent ``msg``: crash it there if one of its crash points says so."""
         node_id = node._id
         points = self._crash_points.get(node_id)
-        if not points or not self._running or self._current is not node:
+        if not points or not self._running or self._current not in (None, node):
+            # (not while another node's handler runs: a crash would cut that handler short)
             return
         for point in points:
             msg_type, where, left, restart_after = point
@@ -336,7 +340,7 @@ class Simulation:
                     self._crash(node_id, "manual", f"after sending {msg.type} to {msg.dst!r}")
                     if restart_after is not None:
                         self._schedule(restart_after, self.restart, (node_id,))
-                    raise CrashedInHandler(node_id)
+                    raise CrashedInHandler(node_id, msg)
                 return
 
     def _crash(self, node_id: Any, hold: Any, info: Any = None) -> None:
