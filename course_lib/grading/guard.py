@@ -63,6 +63,11 @@ class _Memory:
 _memory: _Memory | None = None
 
 
+#: Attributes Python itself adds to a class on first use: copying or pickling an instance of a
+#: class with ``__slots__`` caches their names in ``__slotnames__`` (copyreg). Not tampering.
+_PYTHON_CACHES = frozenset({"__slotnames__"})
+
+
 def _shell() -> Any:
     try:
         from IPython import get_ipython
@@ -186,7 +191,7 @@ def _library_changes(memory: _Memory) -> list[tuple[str, Callable[[], None]]]:
                 verb = "deleted" if attr not in current else "replaced"
                 found.append((f"{where}.{attr} was {verb}",
                               lambda c=cls, a=attr, v=value: setattr(c, a, v)))
-        for attr in set(current) - set(saved):
+        for attr in set(current) - set(saved) - _PYTHON_CACHES:
             found.append((f"{where}.{attr} was added", lambda c=cls, a=attr: delattr(c, a)))
     for function, where, saved in memory.functions:
         if any(now is not then for now, then in zip(_code(function), saved)):
