@@ -54,8 +54,8 @@ class Record(NamedTuple):
     value: Any
 
 
-# Messages holding records are deep-copied, and copying caches this on the class the first time;
-# set it here, so that no run changes the library (the grading guard would take that for tampering).
+# Messages holding records are deep-copied, and copying caches this on the class the first time:
+# set at import, a run never changes the class (the grading guard now ignores the cache anyway).
 Record.__slotnames__ = []
 
 
