@@ -1,4 +1,4 @@
-"""Every reference solution scores full marks, and every kept learner mistake loses points."""
+"""Every kept learner mistake loses points, on tests the reference passes (full marks: test_autograde.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import nbformat
 import pytest
 
 from course_lib.grading.scoring import score_notebook
-from grading_support import (apply_wrong, assignments, max_score, notebooks, strip_markers,
-                             wrong_implementations)
+from grading_support import (apply_wrong, assignments, notebooks, wrong_implementations)
 
 CASES = [(a, w) for a in assignments() for w in wrong_implementations(a)]
 
@@ -33,15 +32,6 @@ def test_every_solution_cell_has_three_wrong_implementations(assignment):
             f"in tests/wrong/{assignment}/ (need 3)")
 
 
-def _reference_scores_full_marks(assignment):
-    for path in notebooks(assignment):
-        nb = nbformat.read(str(path), as_version=4)
-        for cell in nb.cells:
-            cell.source = strip_markers(cell.source)
-        result = score_notebook(path, nb=nb)
-        assert result.score == result.max_score == max_score(assignment), result.report()
-
-
 def _notebook_of(assignment, wrong):
     (path,) = [p for p in notebooks(assignment)
                if any(c.metadata.get("nbgrader", {}).get("grade_id") == wrong.cell
@@ -49,16 +39,30 @@ def _notebook_of(assignment, wrong):
     return path
 
 
-def _prepared(path, wrong):
-    """The solution notebook with ``wrong`` applied and, unless it is an expect-only mistake, the
-    tests it does not name blanked: they would cost minutes of simulation per mistake and prove
-    nothing more (blanked, not removed, so later cells keep their inputs)."""
-    nb = apply_wrong(nbformat.read(str(path), as_version=4), wrong)
-    if not wrong.expect_only:
-        for cell in nb.cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if meta.get("grade") and meta.get("grade_id") not in wrong.expect_fail:
-                cell.source = "# (not needed to show this mistake)"
+def _is_setup(cell):
+    return cell.metadata.get("nbgrader", {}).get("grade_id") == "setup"
+
+
+def _prepared(path, wrong, keep=None):
+    """The solution notebook with ``wrong`` applied (None: the reference itself), made lean unless it
+    is an expect-only mistake: the graded tests it does not name are left out (they would cost
+    minutes of simulation per mistake and prove nothing more), and so are the ungraded cells that
+    only show things (sanity checks, pictures) and cost seconds per mistake: what remains is the
+    setup cell, the solution cells and the named tests (``keep``: these grade ids instead). The
+    batch's reference run, made lean the same way, shows the named tests pass without them."""
+    nb = nbformat.read(str(path), as_version=4)
+    if wrong is not None:
+        nb = apply_wrong(nb, wrong)
+        if wrong.expect_only:
+            return nb
+        keep = set(wrong.expect_fail)
+    cells = []
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or meta.get("solution") or _is_setup(cell) \
+                or (meta.get("grade") and meta.get("grade_id") in keep):
+            cells.append(cell)
+    nb.cells = cells
     return nb
 
 
@@ -69,19 +73,23 @@ def _batched(wrong):
 
 
 _SEP = "|"
+REFERENCE = "(the reference)"
 
 
-def _run_batch(path, wrongs):
-    """Every mistake of ``wrongs`` in one kernel, one after another: each as its own copy of the
-    notebook's code cells (the patched solution, the named tests), grade ids prefixed by its
+def _run_batch(path, wrongs, named):
+    """Every mistake of ``wrongs`` in one kernel, one after another, after the reference: each as its
+    own copy of the notebook's lean code cells (:func:`_prepared`), grade ids prefixed by its
     position. Starting a kernel and importing the course cost about 3 s a mistake, which over a
-    hundred kept mistakes was most of this file's 9 minutes. Returns ``{name: [TestResult]}``, or
-    None if the batch could not run (each mistake then runs alone)."""
+    hundred kept mistakes was most of this file's 9 minutes. The reference comes first, keeping
+    every test any mistake of the notebook names (``named``): each of those tests must pass on it
+    (otherwise a mistake would "fail" a test that fails anyway). Returns ``{name: [TestResult]}`` with the reference's
+    results under ``REFERENCE``, or None if the batch could not run (each mistake then runs alone)."""
+    runs = [(REFERENCE, _prepared(path, None, keep=named))] + [(w.name, _prepared(path, w)) for w in wrongs]
     batch = nbformat.v4.new_notebook(metadata=copy.deepcopy(nbformat.read(str(path), as_version=4).metadata))
-    for k, wrong in enumerate(wrongs):
+    for k, (_, nb) in enumerate(runs):
         if k:  # a fresh namespace: a class the mistake fails to define must not be the last one's
             batch.cells.append(nbformat.v4.new_code_cell("%reset -f", id=f"w{k}-reset"))
-        for i, cell in enumerate(_prepared(path, wrong).cells):
+        for i, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
             cell = copy.deepcopy(cell)
@@ -91,25 +99,27 @@ def _run_batch(path, wrongs):
                 meta["grade_id"] = f"{k}{_SEP}{meta['grade_id']}"
             batch.cells.append(cell)
     try:
-        result = score_notebook(path, nb=batch, timeout=max(w.timeout for w in wrongs))
+        result = score_notebook(path, nb=batch, timeout=max([60] + [w.timeout for w in wrongs]))
     except Exception:  # a kernel that died: no batch, each mistake alone
         return None
-    out = {wrong.name: [] for wrong in wrongs}
+    out = {name: [] for name, _ in runs}
     for r in result.results:
         k, grade_id = r.grade_id.split(_SEP, 1)
-        out[wrongs[int(k)].name].append(dataclasses.replace(r, grade_id=grade_id))
+        out[runs[int(k)][0]].append(dataclasses.replace(r, grade_id=grade_id))
     return out
 
 
 @pytest.fixture(scope="module")
 def batch_results():
+    """``get(path)``: the batch of ``path``'s notebook (its batched mistakes and the reference), run once."""
     cache = {}
 
-    def get(assignment, wrong):
-        path = _notebook_of(assignment, wrong)
+    def get(path):
         if path not in cache:
-            wrongs = [w for a, w in CASES if a == assignment and _batched(w) and _notebook_of(a, w) == path]
-            cache[path] = _run_batch(path, wrongs)
+            mine = [(a, w) for a, w in CASES if _notebook_of(a, w) == path]
+            wrongs = [w for _, w in mine if _batched(w)]
+            named = set().union(*(w.expect_fail for _, w in mine if not w.expect_only))
+            cache[path] = _run_batch(path, wrongs, named)
         return cache[path]
     return get
 
@@ -120,13 +130,28 @@ def _report(results):
                      for r in results)
 
 
+def _reference_passes(path, batch, grade_ids):
+    """The lean reference of ``path``'s batch passed the tests ``grade_ids`` (calibration)."""
+    assert batch is not None, f"{path.name}: the batch of kept mistakes could not run (its kernel died)"
+    results = {r.grade_id: r for r in batch[REFERENCE]}
+    missing = sorted(set(grade_ids) - set(results))
+    assert not missing, f"{path.name}: the reference run has no tests {missing}"
+    failed = sorted(g for g in grade_ids if not results[g].passed)
+    assert not failed, (f"{path.name}: the reference itself fails {failed} in the lean notebook the kept "
+                        f"mistakes run in (setup, solution cells and named tests only): does a test need a "
+                        f"name that an ungraded cell binds?\n{_report(batch[REFERENCE])}")
+
+
 def _loses_points(assignment, wrong, batch_results):
-    batch = batch_results(assignment, wrong) if _batched(wrong) else None
+    path = _notebook_of(assignment, wrong)
+    full = batch_results(path)
+    if not wrong.expect_only:
+        _reference_passes(path, full, wrong.expect_fail)
+    batch = full if _batched(wrong) else None
     if batch is not None:
         results = batch[wrong.name]
         report = _report(results)
     else:
-        path = _notebook_of(assignment, wrong)
         result = score_notebook(path, nb=_prepared(path, wrong), timeout=wrong.timeout)
         results, report = result.results, result.report()
     failed = sorted(r.grade_id for r in results if not r.passed and not r.hidden_only)
@@ -147,9 +172,14 @@ def _assignment_tests(assignment):
     cases = [w for a, w in CASES if a == assignment]
 
     class Assignment:
-        def test_reference_solution_scores_full_marks(self):
-            """The solution notebook, hidden tests included, passes every graded cell."""
-            _reference_scores_full_marks(assignment)
+        def test_reference_passes_every_test_a_mistake_names(self, batch_results):
+            """The reference, in the lean notebook the mistakes run in, passes every test they name (full
+            marks on the whole notebook, hidden tests included, is nbgrader's test: test_autograde.py)."""
+            for path in notebooks(assignment):
+                named = set().union(*(w.expect_fail for a, w in CASES
+                                      if a == assignment and not w.expect_only and _notebook_of(a, w) == path))
+                if named:
+                    _reference_passes(path, batch_results(path), named)
 
         @pytest.mark.parametrize("wrong", cases, ids=[w.name for w in cases])
         def test_wrong_implementation_loses_points(self, wrong, batch_results):
@@ -157,7 +187,7 @@ def _assignment_tests(assignment):
             _loses_points(assignment, wrong, batch_results)
 
     Assignment.__name__ = Assignment.__qualname__ = f"TestAssignment_{assignment}"
-    Assignment.__doc__ = f"Assignment {assignment}: full marks for the reference, points lost by each kept mistake."
+    Assignment.__doc__ = f"Assignment {assignment}: the reference passes what the kept mistakes fail."
     return Assignment
 
 
