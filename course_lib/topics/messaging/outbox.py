@@ -104,9 +104,9 @@ class DeleteFirstRelay(Node):
 
     def _poll(self) -> None:
         self.request(self.db, "read", table="outbox", timeout=self.interval + 4,
-                     on_reply=self._rows)
+                     on_reply=self.rows_read)
 
-    def _rows(self, answer: Any) -> None:
+    def rows_read(self, answer: Any) -> None:
         for row_id, (topic, key, value) in answer.rows:
             self.send(self.db, "txn", ops=(("delete", "outbox", row_id),), reply=False)
             self.send(self.broker, "produce", topic=topic, key=key, value=value, eid=row_id)

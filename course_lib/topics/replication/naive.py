@@ -98,10 +98,15 @@ def quorum_overlap(n: int, r: int, w: int) -> bool:
         InvalidArgument: ``n`` < 1, or ``r`` or ``w`` not in ``[1, n]``.
     """
     check_int("n", n, low=1)
+    check_quorum_sizes(n, r, w)
+    return r + w > n
+
+
+def check_quorum_sizes(n: int, r: int, w: int) -> None:
+    """Raise naming ``r`` or ``w`` unless both are ints in ``[1, n]`` (``n`` checked already)."""
     check_int("r", r, low=1)
     check_int("w", w, low=1)
     if r > n:
         raise InvalidArgument(f"r={r!r} exceeds n={n!r} replicas")
     if w > n:
         raise InvalidArgument(f"w={w!r} exceeds n={n!r} replicas")
-    return r + w > n

@@ -27,6 +27,7 @@ from typing import Any, Callable, Sequence
 from ...checkers import converged, linearizable
 from ...history import History, Operation
 from ...sim import Node, Simulation, Uniform
+from .naive import check_quorum_sizes
 from ...sim.validation import (InvalidArgument, InvalidArgumentType, check_callable, check_ids,
                                check_int, check_number, check_probability)
 
@@ -422,12 +423,7 @@ def run_quorum(client: type, *, seed: int | str, n: int = 3, r: int = 2, w: int 
     """
     _check_client_class("client", client)
     check_int("n", n, low=1, high=50)
-    check_int("r", r, low=1)
-    check_int("w", w, low=1)
-    if r > n:
-        raise InvalidArgument(f"r={r!r} exceeds n={n!r} replicas")
-    if w > n:
-        raise InvalidArgument(f"w={w!r} exceeds n={n!r} replicas")
+    check_quorum_sizes(n, r, w)
     check_int("clients", clients, low=1, high=50)
     check_int("ops", ops, low=0, high=10_000)
     check_int("spares", spares, low=0, high=10)

@@ -334,6 +334,19 @@ def follower_log_rules(cls: type, seed: Any) -> Simulation:
     return sim
 
 
+def _elected(sim: Simulation, node: Any) -> None:
+    """Run until s1, against scripted peers that grant every vote, leads (or fail after 2,400 units)."""
+    sim.run(until=400)
+    for _ in range(20):
+        if node.role == "leader":
+            return
+        sim.run(until=sim.now + 100)
+    if node.role == "leader":
+        return
+    raise _fail(f"s1 is a {node.role} in term {node.current_term} at time {sim.now:g}, although both "
+                "peers grant every vote it asks for", sim)
+
+
 def leader_commit_rules(cls: type, seed: Any) -> Simulation:
     """A leader of term 3 holding an uncommitted entry of term 1 does not commit it by counting replicas (Figure 8)."""
     sim = Simulation(seed=seed, latency=1.0)
@@ -343,14 +356,7 @@ def leader_commit_rules(cls: type, seed: Any) -> Simulation:
     # s2 leads term 1 and gives s1 an entry it never commits, then goes quiet.
     sim.at(5, a.send, "s1", AppendEntries(term=1, leader_id="s2", prev_log_index=0, prev_log_term=0,
                                           entries=((1, "old"),), leader_commit=0))
-    sim.run(until=400)  # s1 times out and wins an election: the scripted peers grant every vote
-    for _ in range(20):
-        if node.role == "leader":
-            break
-        sim.run(until=sim.now + 100)
-    if node.role != "leader":
-        raise _fail(f"s1 is a {node.role} in term {node.current_term} at time {sim.now:g}, although both "
-                    "peers grant every vote it asks for", sim)
+    _elected(sim, node)  # s1 times out and wins an election: the scripted peers grant every vote
     term = node.current_term
     sim.run(until=sim.now + 300)  # heartbeats: both peers answer success with match_index 1
     if node.commit_index >= 1:
@@ -381,14 +387,7 @@ def leader_reply_rules(cls: type, seed: Any) -> Simulation:
     a, b = sim.add_nodes(ScriptedPeer, ["s2", "s3"])
     # s2 stands in term 3 and gets s1's vote, then goes quiet: s1 times out and leads a later term.
     sim.at(5, a.send, "s1", RequestVote(term=3, candidate_id="s2", last_log_index=0, last_log_term=0))
-    sim.run(until=400)
-    for _ in range(20):
-        if node.role == "leader":
-            break
-        sim.run(until=sim.now + 100)
-    if node.role != "leader":
-        raise _fail(f"s1 is a {node.role} in term {node.current_term} at time {sim.now:g}, although both "
-                    "peers grant every vote it asks for", sim)
+    _elected(sim, node)
     term = node.current_term
     for command in ("x", "y"):
         node.start(command)
