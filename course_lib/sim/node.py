@@ -431,6 +431,9 @@ class Node:
         twice, are discarded and traced as drops with reason ``"late reply"``,
         unless this node also has an ``on_<type>`` handler for the reply's
         type, which then receives them as ordinary messages.
+        Choose ``timeout`` longer than the round trip: a reply that arrives at
+        the very instant the timeout expires comes too late (with a latency
+        of 1, a timeout of 2 always fires first).
 
         Raises:
             InvalidArgument: ``timeout`` is not a positive number, or ``dst`` is unknown.
