@@ -52,9 +52,9 @@ Example:
 """
 
 from .harness import RaftCluster, ScriptedPeer
-from .messages import (RAFT_TYPES, AppendEntries, AppendEntriesReply, RequestVote,
-                       RequestVoteReply)
-from .node import ELECTION_TIMEOUT, HEARTBEAT_INTERVAL, ROLES, RaftBase
+from .messages import (RAFT_TYPES, AppendEntries, AppendEntriesReply, InstallSnapshot, InstallSnapshotReply,
+                       RequestVote, RequestVoteReply)
+from .node import ELECTION_TIMEOUT, HEARTBEAT_INTERVAL, ROLES, RaftBase, RaftLog, ServiceHooks
 from .pictures import ROLE_COLORS, log_rows, role_spans, role_timeline, term_color
 from .scenarios import (SCENARIOS, SEARCH_SCENARIOS, basic_agreement, churn, concurrent_starts, election_budget,
                         election_search, figure8_search,
@@ -66,6 +66,7 @@ from .scenarios import (SCENARIOS, SEARCH_SCENARIOS, basic_agreement, churn, con
 
 __all__ = [
     "RequestVote", "RequestVoteReply", "AppendEntries", "AppendEntriesReply", "RAFT_TYPES",
+    "InstallSnapshot", "InstallSnapshotReply", "RaftLog", "ServiceHooks",
     "RaftBase", "ScriptedPeer", "RaftCluster", "ROLES",
     "HEARTBEAT_INTERVAL", "ELECTION_TIMEOUT", "SCENARIOS", "SEARCH_SCENARIOS", "election_search", "figure8_search",
     "ROLE_COLORS", "log_rows", "role_spans", "role_timeline", "term_color",

@@ -1,8 +1,9 @@
-"""The two RPCs of Raft's Figure 2 and their replies, as plain simulator messages.
+"""The two RPCs of Raft's Figure 2, Figure 13's InstallSnapshot, and their replies, as plain simulator messages.
 
-Handled by ``on_request_vote``, ``on_request_vote_reply``, ``on_append_entries``
-and ``on_append_entries_reply``. A log is a Python list of ``(term, command)``
-pairs; log index ``i`` (1-based, as in the paper) is ``log[i - 1]``.
+Handled by ``on_request_vote``, ``on_request_vote_reply``, ``on_append_entries``,
+``on_append_entries_reply``, ``on_install_snapshot`` and ``on_install_snapshot_reply``.
+A log is a Python list of ``(term, command)`` pairs; log index ``i`` (1-based,
+as in the paper) is ``log[i - 1]``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import Any, Iterable, Sequence
 from ...sim import Message
 from ...sim.validation import InvalidArgument, InvalidArgumentType, check_int
 
-RAFT_TYPES = ("request_vote", "request_vote_reply", "append_entries", "append_entries_reply")
+RAFT_TYPES = ("request_vote", "request_vote_reply", "append_entries", "append_entries_reply",
+              "install_snapshot", "install_snapshot_reply")
 
 
 def _index(name: str, value: Any) -> int:
@@ -95,3 +97,49 @@ def AppendEntriesReply(*, term: int, success: bool, match_index: int = 0,
         _index("conflict_term", conflict_term)
     return Message("append_entries_reply", term=term, success=bool(success), match_index=match_index,
                    conflict_index=conflict_index, conflict_term=conflict_term)
+
+
+def InstallSnapshot(*, term: int, leader_id: Any, last_included_index: int, last_included_term: int,
+                    data: Any) -> Message:
+    """A leader sends its snapshot to a follower that needs entries it has compacted (Figure 13).
+
+    The snapshot travels whole (Figure 13's ``offset`` and ``done``, for sending
+    it in chunks, are left out, as in 6.5840).
+
+    Args:
+        term: the leader's term.
+        leader_id: the leader, so the follower can redirect clients.
+        last_included_index, last_included_term: the snapshot replaces every entry up
+            to and including this index, whose term is this.
+        data: the snapshot: the service's state after entry ``last_included_index``.
+
+    Example:
+        >>> InstallSnapshot(term=3, leader_id="s1", last_included_index=10, last_included_term=2,
+        ...                 data=("a",) * 10).type
+        'install_snapshot'
+
+    Raises:
+        InvalidArgument: ``term``, ``last_included_index`` or ``last_included_term`` is not an int >= 0.
+    """
+    _index("term", term)
+    _index("last_included_index", last_included_index)
+    _index("last_included_term", last_included_term)
+    return Message("install_snapshot", term=term, leader_id=leader_id, last_included_index=last_included_index,
+                   last_included_term=last_included_term, data=data)
+
+
+def InstallSnapshotReply(*, term: int, last_included_index: int = 0) -> Message:
+    """The answer to an InstallSnapshot.
+
+    Args:
+        term: the follower's current term (the leader steps down if it is higher).
+        last_included_index: the ``last_included_index`` of the snapshot this answers: the
+            follower now holds everything up to it, so the leader may raise the follower's
+            ``match_index`` to it (replies arrive late or twice: the leader must not guess it).
+
+    Raises:
+        InvalidArgument: ``term`` or ``last_included_index`` is not an int >= 0.
+    """
+    _index("term", term)
+    _index("last_included_index", last_included_index)
+    return Message("install_snapshot_reply", term=term, last_included_index=last_included_index)

@@ -4,6 +4,15 @@
 backwards), the election and heartbeat timers, log helpers, the apply channel
 and the persistence hooks; the rules of the algorithm are the learner's.
 
+:class:`RaftLog` is a log that can drop a prefix into a snapshot (Figure 13)
+and still speaks in absolute indices: ``log[i - 1]`` is entry ``i`` and
+``len(log)`` the last index, before and after compaction. A Raft that
+snapshots (Part D) keeps its log in one; Parts A-C keep a plain list.
+
+A service on top of the log (chapter 03c) defines the hooks :meth:`on_apply`
+and :meth:`on_apply_snapshot`; the checked :meth:`RaftBase.apply` and
+:meth:`RaftBase.apply_snapshot` call them.
+
 Time: election timeouts are drawn from 150-300 time units and leaders send
 heartbeats every 50, with message latency of 1-10 units: think of a unit as a
 millisecond, as in 6.5840.
@@ -11,17 +20,220 @@ millisecond, as in 6.5840.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 from ...sim import Message, Node, NodeDefinitionError, Simulation
-from ...sim.validation import InvalidArgument, InvalidArgumentType
+from ...sim.validation import InvalidArgument, InvalidArgumentType, check_int
 
 ROLES = ("follower", "candidate", "leader")
 HEARTBEAT_INTERVAL = 50.0
 ELECTION_TIMEOUT = (150.0, 300.0)
 
 
-class RaftBase(Node):
+class RaftLog:
+    """A Raft log that can drop a prefix into a snapshot, and still speaks in absolute indices.
+
+    It behaves like the plain list of ``(term, command)`` pairs of Parts A-C:
+    ``log[i - 1]`` is entry ``i`` (1-based, as in the paper), ``len(log)`` is
+    the last index, and slicing, ``del``, ``append`` and ``extend`` use the
+    same positions. After :meth:`compact` or :meth:`reset`, entries
+    ``1..snapshot_index`` are gone: the snapshot (:attr:`snapshot`, the
+    service's state then) stands for them, and :attr:`snapshot_term` is the
+    term of the last one. Reading or deleting one of them raises an
+    ``IndexError`` that names the entry: a follower that needs it must be sent
+    the snapshot (InstallSnapshot) instead.
+
+    Iterating it (``list(log)``, ``for entry in log``) gives the entries it
+    holds, those after the snapshot; :meth:`copy` copies the whole log,
+    snapshot included (what to persist).
+
+    Example:
+        >>> log = RaftLog([(1, "a"), (1, "b"), (2, "c")])
+        >>> log.compact(2, data=("a", "b"))
+        >>> len(log), log.snapshot_index, log.snapshot_term, log[2]
+        (3, 2, 1, (2, 'c'))
+        >>> log[0]  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+          ...
+        IndexError: log[0] is entry 1, which is inside the snapshot (entries 1..2 were compacted; ...
+    """
+
+    def __init__(self, entries: Iterable = (), *, snapshot_index: int = 0, snapshot_term: int = 0,
+                 snapshot: Any = None) -> None:
+        if isinstance(entries, (str, bytes, dict)) or not isinstance(entries, Iterable):
+            raise InvalidArgumentType(f"RaftLog(entries={entries!r}): entries must be a list of "
+                                      "(term, command) pairs")
+        check_int("snapshot_index", snapshot_index, low=0)
+        check_int("snapshot_term", snapshot_term, low=0)
+        self._entries = list(entries)
+        self._base = snapshot_index
+        self._base_term = snapshot_term
+        self._data = snapshot
+
+    # -- the snapshot -------------------------------------------------------------------------
+    @property
+    def snapshot_index(self) -> int:
+        """The index of the last entry the snapshot replaces (0: no snapshot)."""
+        return self._base
+
+    @property
+    def snapshot_term(self) -> int:
+        """The term of the entry at :attr:`snapshot_index` (0: no snapshot)."""
+        return self._base_term
+
+    @property
+    def snapshot(self) -> Any:
+        """The snapshot: the service's state after entry :attr:`snapshot_index` (None: no snapshot)."""
+        return self._data
+
+    def compact(self, index: int, data: Any) -> None:
+        """Drop entries ``1..index``, which ``data`` (the state after applying them) replaces.
+
+        The entries after ``index`` stay. ``snapshot_term`` becomes the term of entry ``index``.
+
+        Raises:
+            InvalidArgument: ``index`` is below the current snapshot (a snapshot never moves
+                back) or beyond the last entry.
+        """
+        check_int("index", index, low=0)
+        if index < self._base:
+            raise InvalidArgument(f"compact(index={index}): the log's snapshot already covers entries "
+                                  f"1..{self._base}; a snapshot never moves back")
+        if index > len(self):
+            raise InvalidArgument(f"compact(index={index}): the log's last entry is {len(self)}; "
+                                  "compact only entries it holds (reset() replaces the whole log)")
+        if index > self._base:
+            self._base_term = self._entries[index - self._base - 1][0]
+            del self._entries[:index - self._base]
+            self._base = index
+        self._data = data
+
+    def reset(self, index: int, term: int, data: Any) -> None:
+        """Discard every entry: the log is now the snapshot ``data`` through ``index`` (of ``term``).
+
+        What a follower does with a leader's snapshot that its log does not contain (Figure 13,
+        InstallSnapshot rule 7): afterwards ``len(log) == index`` and it holds no entry.
+
+        Raises:
+            InvalidArgument: ``index`` or ``term`` is not an int >= 0.
+        """
+        check_int("index", index, low=0)
+        check_int("term", term, low=0)
+        self._entries = []
+        self._base, self._base_term, self._data = index, term, data
+
+    # -- entries -------------------------------------------------------------------------------
+    def entries(self) -> list:
+        """The entries held after the snapshot, ``snapshot_index + 1`` first (a new list)."""
+        return list(self._entries)
+
+    def last_term(self) -> int:
+        """The term of the last entry (the snapshot's term if no entry follows it)."""
+        return self._entries[-1][0] if self._entries else self._base_term
+
+    def copy(self) -> "RaftLog":
+        """A copy of the whole log, snapshot included (the snapshot's data is shared, not copied)."""
+        return RaftLog(self._entries, snapshot_index=self._base, snapshot_term=self._base_term,
+                       snapshot=self._data)
+
+    def __len__(self) -> int:
+        return self._base + len(self._entries)
+
+    def _in_snapshot(self, what: str, index: int) -> IndexError:
+        return IndexError(f"{what} is entry {index}, which is inside the snapshot (entries "
+                          f"1..{self._base} were compacted; the log holds entries "
+                          f"{self._base + 1}..{len(self)}): a peer that needs it must be sent the "
+                          "snapshot (InstallSnapshot)")
+
+    def _position(self, i: Any) -> int:
+        if isinstance(i, bool) or not isinstance(i, int):
+            raise TypeError(f"log[{i!r}]: log positions are ints (log[i - 1] is entry i) or slices")
+        n = len(self)
+        p = i + n if i < 0 else i
+        if not 0 <= p < n:
+            raise IndexError(f"log[{i}]: the log holds entries up to {n} (log[{n - 1}])")
+        if p < self._base:
+            raise self._in_snapshot(f"log[{i}]", p + 1)
+        return p - self._base
+
+    def _range(self, s: slice) -> tuple[int, int]:
+        start, stop, step = s.indices(len(self))
+        if step != 1:
+            raise ValueError(f"log[{s.start}:{s.stop}:{s.step}]: a log is sliced without a step")
+        stop = max(start, stop)
+        if start < self._base and stop > start:
+            raise self._in_snapshot(f"log[{s.start}:{s.stop}] starts at position {start}, which",
+                                    start + 1)
+        return max(start - self._base, 0), max(stop - self._base, 0)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            a, b = self._range(i)
+            return self._entries[a:b]
+        return self._entries[self._position(i)]
+
+    def __setitem__(self, i: Any, value: Any) -> None:
+        if isinstance(i, slice):
+            a, b = self._range(i)
+            self._entries[a:b] = list(value)
+        else:
+            self._entries[self._position(i)] = value
+
+    def __delitem__(self, i: Any) -> None:
+        if isinstance(i, slice):
+            a, b = self._range(i)
+            del self._entries[a:b]
+        else:
+            del self._entries[self._position(i)]
+
+    def append(self, entry: Any) -> None:
+        """Append ``entry`` (a ``(term, command)`` pair) as entry ``len(log) + 1``."""
+        self._entries.append(entry)
+
+    def extend(self, entries: Iterable) -> None:
+        """Append ``entries`` in order."""
+        self._entries.extend(entries)
+
+    def __iter__(self) -> Iterator:
+        return iter(self._entries)
+
+    def __reversed__(self) -> Iterator:
+        return reversed(self._entries)
+
+    def __eq__(self, other: Any) -> bool:
+        if isinstance(other, RaftLog):
+            return (self._base, self._base_term, self._entries) == (other._base, other._base_term, other._entries)
+        if isinstance(other, (list, tuple)):
+            return self._base == 0 and self._entries == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        if not self._base:
+            return repr(self._entries)
+        return (f"RaftLog(snapshot_index={self._base}, snapshot_term={self._base_term}, "
+                f"entries={self._entries!r})")
+
+
+class ServiceHooks:
+    """What a service on top of the log is told (chapter 03c): no-ops here, a service defines them.
+
+    They are plain methods, not message handlers: :meth:`RaftBase.apply` and
+    :meth:`RaftBase.apply_snapshot` call them after their checks.
+    """
+
+    def on_apply(self, index: int, command: Any) -> None:
+        """The committed entry ``index`` holds ``command``: apply it (in index order, once per incarnation)."""
+
+    def on_apply_snapshot(self, index: int, term: int, data: Any) -> None:
+        """Replace the service's state by ``data``, the state after entry ``index`` (of ``term``).
+
+        The next :meth:`on_apply` is ``index + 1``.
+        """
+
+
+class RaftBase(ServiceHooks, Node):
     """A Raft server's state and bookkeeping (Figure 2); subclass it and write the rules.
 
     State, with Figure 2's names:
@@ -40,6 +252,12 @@ class RaftBase(Node):
     :meth:`on_heartbeat` every 50 units until the node stops leading.
 
     Messages: send at most ``MAX_ENTRIES`` (64) entries per AppendEntries.
+
+    Snapshots (Part D, Figure 13): :meth:`snapshot` is yours; keep the log in
+    a :class:`RaftLog` (``self.log = RaftLog()`` in ``__init__``), which keeps
+    absolute indices after compaction. :meth:`apply_snapshot` hands a
+    snapshot to the state machine, as :meth:`apply` hands it an entry;
+    :meth:`on_start` delivers a restored snapshot before anything else.
 
     Everything a subclass must write raises ``NotImplementedError`` here.
     """
@@ -72,8 +290,17 @@ class RaftBase(Node):
         self._heartbeat_timer: Any = None
 
     def on_start(self) -> None:
-        """Read back persisted state, then start the election timer."""
+        """Read back persisted state, deliver a restored snapshot, then start the election timer.
+
+        If :meth:`restore` left a :class:`RaftLog` with a snapshot, the snapshot
+        goes to the state machine through :meth:`apply_snapshot` before anything
+        else is applied (``restore`` must set ``commit_index`` and
+        ``last_applied`` to its index: the state machine starts from it).
+        """
         self.restore()
+        log = self.log
+        if log.__class__ is not list and getattr(log, "snapshot_index", 0):
+            self.apply_snapshot(log.snapshot_index, log.snapshot_term, log.snapshot)
         self.reset_election_timer()
 
     # -- role verbs ---------------------------------------------------------------------
@@ -171,27 +398,47 @@ class RaftBase(Node):
 
     # -- the log ------------------------------------------------------------------------------
     def last_log_index(self) -> int:
-        """The index of the last entry (0 when the log is empty)."""
+        """The index of the last entry (0 when the log is empty; a snapshot's index counts)."""
         return len(self.log)
 
     def last_log_term(self) -> int:
-        """The term of the last entry (0 when the log is empty)."""
-        return self.log[-1][0] if self.log else 0
+        """The term of the last entry (0 when the log is empty; the snapshot's term if it holds no entry)."""
+        log = self.log
+        if log.__class__ is list:
+            return log[-1][0] if log else 0
+        return log.last_term()
 
     def term_at(self, index: int) -> int:
         """The term of the entry at ``index`` (1-based; index 0 has term 0).
 
+        With a :class:`RaftLog`, ``term_at(log.snapshot_index)`` is ``log.snapshot_term``.
+
         Raises:
-            IndexError: there is no entry at ``index`` (as indexing a list would).
+            IndexError: there is no entry at ``index`` (as indexing a list would), or it is
+                inside the snapshot.
             InvalidArgumentType: ``index`` is not an int.
         """
         if isinstance(index, bool) or not isinstance(index, int):
             raise InvalidArgumentType(f"term_at(index={index!r}): index must be an int")
         if index == 0:
             return 0
-        if not 0 < index <= len(self.log):
-            raise IndexError(f"term_at(index={index!r}): node {self.id!r} holds entries 1..{len(self.log)}")
-        return self.log[index - 1][0]
+        log = self.log
+        base = 0 if log.__class__ is list else getattr(log, "snapshot_index", 0)
+        if not base <= index <= len(log):
+            if 0 < index < base:
+                raise IndexError(f"term_at(index={index!r}): node {self.id!r} compacted entries 1..{base} "
+                                 f"into its snapshot (term_at({base}) is the snapshot's term); it holds "
+                                 f"entries {base + 1}..{len(log)}")
+            raise IndexError(f"term_at(index={index!r}): node {self.id!r} holds entries "
+                             f"{base + 1 if base else 1}..{len(log)}")
+        if index == base:
+            return log.snapshot_term
+        return log[index - 1][0]
+
+    def log_size(self) -> int:
+        """The number of entries the log holds after its snapshot (all of them without one)."""
+        log = self.log
+        return len(log) - (0 if log.__class__ is list else getattr(log, "snapshot_index", 0))
 
     # -- the apply channel ------------------------------------------------------------------
     def apply(self, index: int, command: Any) -> None:
@@ -216,13 +463,62 @@ class RaftBase(Node):
         if index > self.commit_index:
             raise InvalidArgument(f"apply(index={index}): node {self.id!r} has commit_index={self.commit_index}; "
                              "apply only committed entries")
-        if index > len(self.log) or self.log[index - 1][1] != command:
-            held = repr(self.log[index - 1][1]) if index <= len(self.log) else "no entry"
+        log = self.log
+        if log.__class__ is not list and index <= getattr(log, "snapshot_index", 0):
+            raise InvalidArgument(f"apply(index={index}): entry {index} is inside node {self.id!r}'s snapshot "
+                                  f"(entries 1..{log.snapshot_index}); a snapshot reaches the state machine "
+                                  "through apply_snapshot")
+        if index > len(log) or log[index - 1][1] != command:
+            held = repr(log[index - 1][1]) if index <= len(log) else "no entry"
             raise InvalidArgument(f"apply(index={index}, command={command!r}): node {self.id!r} holds {held} "
                              "at that index")
         applied.append(command)
         book.note_apply(index, command)
         self.record("apply", index=index, command=command, term=self.current_term)
+        self.on_apply(index, command)
+        for listener in book.listeners:
+            listener(self, index, command)
+
+    def apply_snapshot(self, index: int, term: int, data: Any) -> None:
+        """Hand the snapshot ``data`` (the state after entry ``index``, of ``term``) to the state machine.
+
+        Use it when a snapshot replaces entries the state machine has not applied: after a
+        restart (:meth:`on_start` does it for you) and when a leader's InstallSnapshot takes the
+        node past what it applied. The next entry to :meth:`apply` is then ``index + 1``.
+
+        Raises:
+            InvalidArgument: ``index`` is not beyond what was applied (a snapshot must never
+                take the state machine back), is beyond ``commit_index``, or the log holds an
+                entry at ``index`` whose term is not ``term``.
+            InvalidArgumentType: ``index`` or ``term`` is not an int.
+        """
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise InvalidArgumentType(f"apply_snapshot(index={index!r}): index must be an int")
+        if isinstance(term, bool) or not isinstance(term, int):
+            raise InvalidArgumentType(f"apply_snapshot(term={term!r}): term must be an int")
+        if index < 1 or term < 0:
+            raise InvalidArgument(f"apply_snapshot(index={index}, term={term}): a snapshot covers entries "
+                                  "1..index, index >= 1, of a term >= 0")
+        book = _book(self.sim)
+        applied = book.applied_list(self)
+        if index <= len(applied):
+            raise InvalidArgument(f"apply_snapshot(index={index}): node {self.id!r} has applied entries "
+                                  f"1..{len(applied)} already; a snapshot that is not ahead of what was "
+                                  "applied would take the state machine back: ignore it")
+        if index > self.commit_index:
+            raise InvalidArgument(f"apply_snapshot(index={index}): node {self.id!r} has commit_index="
+                                  f"{self.commit_index}; a snapshot holds only committed entries: set "
+                                  "commit_index (and last_applied) to its index before you apply it")
+        log = self.log
+        base = 0 if log.__class__ is list else getattr(log, "snapshot_index", 0)
+        if base <= index <= len(log) and self.term_at(index) != term:
+            raise InvalidArgument(f"apply_snapshot(index={index}, term={term}): node {self.id!r}'s log "
+                                  f"holds an entry of term {self.term_at(index)} at that index")
+        book.note_snapshot(self, index, data)
+        self.record("apply_snapshot", index=index, term=term, data=data)
+        self.on_apply_snapshot(index, term, data)
+        for listener in book.snapshot_listeners:
+            listener(self, index, data)
 
     # -- persistence hooks ------------------------------------------------------------------------
     def persist(self) -> None:
@@ -234,6 +530,16 @@ class RaftBase(Node):
 
     def restore(self) -> None:
         """Read back what :meth:`persist` saved (a no-op here); :meth:`on_start` calls it."""
+
+    # -- snapshots (Part D) ----------------------------------------------------------------------------
+    def snapshot(self, index: int, data: Any) -> None:
+        """The service applied everything through ``index`` and ``data`` is its state then.
+
+        Keep ``data`` durably and drop the log's entries up to ``index``
+        (6.5840's ``Snapshot(index, snapshot)``); a service may call it from
+        inside :meth:`on_apply`.
+        """
+        raise NotImplementedError
 
     # -- what a subclass writes ------------------------------------------------------------------
     def on_election_timeout(self) -> None:
@@ -259,6 +565,11 @@ class RaftBase(Node):
         return [self.send(peer, msg, **fields) for peer in self.peers]
 
 
+#: What the book records for an entry a server received in a snapshot whose data is not the list
+#: of the commands it replaces (a service's state): the entry was applied, its command is unknown.
+IN_SNAPSHOT = type("InSnapshot", (), {"__repr__": lambda self: "IN_SNAPSHOT", "__slots__": ()})()
+
+
 class _Book:
     """The harness's record of a run: what each server applied, entries sent."""
 
@@ -266,6 +577,8 @@ class _Book:
         self.applied: dict[Any, tuple[int, list]] = {}   # node id -> (incarnation, commands applied)
         self.max_index = 0
         self.entries_sent = 0
+        self.listeners: list = []           # called (node, index, command) after each apply
+        self.snapshot_listeners: list = []  # called (node, index, data) after each apply_snapshot
 
     def applied_list(self, node: Node) -> list:
         incarnation, commands = self.applied.get(node.id, (None, None))
@@ -275,6 +588,20 @@ class _Book:
         return commands
 
     def note_apply(self, index: int, command: Any) -> None:
+        self.max_index = max(self.max_index, index)
+
+    def note_snapshot(self, node: Node, index: int, data: Any) -> None:
+        """``node`` applied a snapshot through ``index``: the entries it had not applied are now.
+
+        When ``data`` is the tuple (or list) of the ``index`` commands it replaces, as in
+        :class:`~course_lib.topics.raft.RaftCluster`'s snapshots, those are the commands recorded;
+        otherwise :data:`IN_SNAPSHOT`.
+        """
+        applied = self.applied_list(node)
+        if isinstance(data, (tuple, list)) and len(data) == index:
+            applied.extend(data[len(applied):])
+        else:
+            applied.extend([IN_SNAPSHOT] * (index - len(applied)))
         self.max_index = max(self.max_index, index)
 
     def search_state(self) -> dict:
