@@ -1,0 +1,344 @@
+"""Chapter 03c's service framework: the replicated-log model's behaviours, the harness, the naive service.
+
+Each behaviour the log model promises a service (see ``course_lib/topics/raft/service/log.py``) is
+forced here by a partition or a crash at a chosen time, and asserted. A small honest service and
+clerk, written in this file only (never in course_lib: they would be the exercise's answer), show
+that a correct service passes the checker where the naive one fails.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from course_lib.sim import NodeDefinitionError, ScenarioFailed, Simulation, Uniform
+from course_lib.topics.raft.service import (ClerkBase, KVCluster, KVServiceBase, LogModel, NaiveClerk,
+                                            NaiveKVServer, world)
+
+
+# -- an honest service and clerk, for these tests only -------------------------------------------------
+
+class HonestServer(KVServiceBase):
+    def __init__(self):
+        super().__init__()
+        self.kv = {}
+        self.seen = {}        # client -> (seq, result)
+        self.waiting = {}     # index -> [(request, client, seq)]
+
+    def on_kv_op(self, msg):
+        last = self.seen.get(msg.client)
+        if last is not None and last[0] >= msg.seq:
+            if last[0] == msg.seq:
+                self.reply(msg, "kv_done", err=None, value=last[1])
+            return
+        index, _term, leading = self.start((msg.client, msg.seq, msg.op, msg.key, msg.value))
+        if not leading:
+            self.reply(msg, "kv_done", err="wrong leader", value=None)
+            return
+        self.waiting.setdefault(index, []).append((msg, msg.client, msg.seq))
+
+    def on_apply(self, index, command):
+        if command is not None:
+            client, seq, op, key, value = command
+            last = self.seen.get(client)
+            if last is None or last[0] < seq:
+                old = self.kv.get(key, "")
+                if op == "put":
+                    self.kv[key] = value
+                elif op == "append":
+                    self.kv[key] = old + value
+                self.seen[client] = (seq, old if op == "get" else None)
+        for msg, client, seq in self.waiting.pop(index, []):
+            if command is not None and command[:2] == (client, seq):
+                self.reply(msg, "kv_done", err=None, value=self.seen[client][1])
+            else:
+                self.reply(msg, "kv_done", err="lost", value=None)
+        if self.snapshot_threshold is not None and self.log_size() > self.snapshot_threshold:
+            self.snapshot(index, {"kv": self.kv, "seen": self.seen})
+
+    def on_apply_snapshot(self, index, term, data):
+        self.kv = dict(data["kv"])
+        self.seen = dict(data["seen"])
+
+
+class HonestClerk(ClerkBase):
+    def __init__(self):
+        super().__init__()
+        self.seq = 0
+        self.target = 0
+
+    def get(self, key, done):
+        self._op("get", key, None, done)
+
+    def put(self, key, value, done):
+        self._op("put", key, value, lambda _v: done())
+
+    def append(self, key, value, done):
+        self._op("append", key, value, lambda _v: done())
+
+    def _op(self, op, key, value, finish):
+        self.seq += 1
+        seq = self.seq
+
+        def attempt():
+            server = self.servers[self.target % len(self.servers)]
+
+            def answered(reply):
+                if reply.err is None:
+                    finish(reply.value)
+                else:
+                    self.target += 1
+                    self.set_timer(10.0, attempt)
+
+            def lost(_request):
+                self.target += 1
+                attempt()
+
+            self.request(server, "kv_op", timeout=120.0, on_reply=answered, on_timeout=lost,
+                         op=op, key=key, value=value, client=self.client_id, seq=seq)
+
+        attempt()
+
+
+# -- helpers ----------------------------------------------------------------------------------------------
+
+def model(seed=1, n=3, **drifts):
+    sim = Simulation(seed=seed, latency=Uniform(1.0, 10.0))
+    nodes = [sim.add_node(LogModel, f"s{i + 1}", clock_drift=drifts.get(f"s{i + 1}", 0.0))
+             for i in range(n)]
+    return sim, nodes
+
+
+def leader_of(nodes):
+    leaders = [n for n in nodes if not n.crashed and n.get_state()[1]]
+    return max(leaders, key=lambda n: n.current_term) if leaders else None
+
+
+def elect(sim, nodes, until=700):
+    sim.run(until=until)
+    lead = leader_of(nodes)
+    assert lead is not None
+    return lead
+
+
+def roles(sim, name="role"):
+    return [(e.time, e.node, e.info["role"], e.info["term"]) for e in sim.trace.custom(name)]
+
+
+# -- the log model ------------------------------------------------------------------------------------------
+
+def test_elections_take_150_to_300_after_the_leader_is_cut_off_and_terms_grow():
+    sim, nodes = model(seed=2)
+    old = elect(sim, nodes)
+    term = old.current_term
+    cut = sim.now
+    sim.network.partition([[old.id]])
+    sim.run(until=cut + 700)
+    new = [n for n in nodes if n is not old and n.get_state()[1]]
+    assert len(new) == 1 and new[0].current_term > term
+    won = [t for t, node, role, tm in roles(sim) if role == "leader" and node == new[0].id and t > cut]
+    assert 150 <= won[0] - cut <= 300 + 50 + 40  # the last heartbeat came up to 50 before the cut
+    # the old leader still believes it leads its old term
+    assert old.get_state() == (term, True)
+
+
+def test_a_deposed_leader_accepts_start_its_entries_never_commit_and_their_index_is_reused():
+    sim, nodes = model(seed=3)
+    old = elect(sim, nodes)
+    sim.network.partition([[old.id]])
+    index, term, leading = old.start("doomed")
+    assert leading and term == old.current_term
+    sim.run(until=sim.now + 700)
+    new = leader_of([n for n in nodes if n is not old])
+    sim.run(until=sim.now + 50)
+    w = world(sim)
+    assert len(w.committed) >= index and w.committed[index - 1] != (term, "doomed")
+    sim.network.heal()
+    sim.run(until=sim.now + 300)
+    assert not old.get_state()[1] and old.current_term == new.current_term
+    assert all(cmd != "doomed" for _, cmd in w.committed)
+    applied = [e.info for e in sim.trace.custom("apply") if e.node == old.id and e.info["index"] == index]
+    assert applied and applied[-1]["command"] != "doomed"   # the old leader applied another command there
+
+
+def test_an_uncommitted_entry_can_survive_into_the_next_term_and_commit_there():
+    sim, nodes = model(seed=4)
+    lead = elect(sim, nodes)
+    follower = [n for n in nodes if n is not lead][0]
+    other = [n for n in nodes if n is not lead and n is not follower][0]
+    sim.network.partition_one_way([lead.id], [other.id])         # other hears nothing of it
+    sim.network.partition_one_way([other.id], [lead.id])
+    sim.network.partition_one_way([follower.id], [lead.id])       # the follower's acks are lost
+    index, term, _ = lead.start("survivor")
+    sim.run(until=sim.now + 60)           # the follower holds it, but the leader never learns it: no commit
+    assert lead.commit_index < index and follower.current_term == term
+    sim.crash(lead.id)
+    sim.network.heal()
+    sim.run(until=sim.now + 800)
+    w = world(sim)
+    assert w.committed[index - 1] == (term, "survivor")
+    committer = leader_of(nodes)
+    assert committer.current_term > term
+
+
+def test_a_new_leader_commits_a_no_op_of_its_term_first():
+    sim, nodes = model(seed=5)
+    lead = elect(sim, nodes)
+    w = world(sim)
+    assert w.committed[-1] == (lead.current_term, None)
+
+
+def test_commits_need_a_majority_and_applies_are_late_and_in_bursts():
+    sim, nodes = model(seed=6)
+    lead = elect(sim, nodes)
+    others = [n for n in nodes if n is not lead]
+    sim.network.partition([[lead.id, others[0].id], [others[1].id]])
+    for k in range(5):
+        lead.start(f"c{k}")
+    start = sim.now
+    sim.run(until=start + 120)
+    applies = [(e.time, e.node, e.info["index"]) for e in sim.trace.custom("apply") if e.time >= start]
+    by_node = {n.id: [t for t, node, _ in applies if node == n.id] for n in nodes}
+    assert by_node[others[1].id] == []                      # cut off: applies nothing
+    assert min(by_node[lead.id]) < min(by_node[others[0].id])   # the leader first, the follower later
+    assert len(set(by_node[lead.id])) < len(by_node[lead.id])     # several entries at one instant
+    sim.network.heal()
+    sim.run(until=sim.now + 120)
+    assert others[1].last_applied == lead.last_applied
+    # without a majority nothing commits
+    sim.network.partition([[lead.id], [o.id for o in others]])
+    before = len(world(sim).committed)
+    idx, _, _ = lead.start("alone")
+    sim.run(until=sim.now + 100)
+    assert lead.commit_index < idx and len(world(sim).committed) <= max(before, idx - 1)
+
+
+def test_a_crash_loses_volatile_state_and_a_restart_replays_the_snapshot_then_the_log():
+    cluster = KVCluster(HonestServer, HonestClerk, seed=7, clerks=2, snapshot_threshold=5)
+    cluster.workload(ops=15, keys=("x", "y"))
+    cluster.run(800)
+    victim = cluster.node("s2")
+    assert victim.snapshot_index() > 0
+    cluster.crash("s2", restart_at=cluster.now + 1)
+    cluster.run(cluster.now + 2)
+    back = cluster.node("s2")
+    assert back.incarnation == 1 and back.last_applied == back.snapshot_index()
+    assert back.kv  # the snapshot gave the service its state back, before any apply
+    assert cluster.run_until_done(limit=6000)
+    cluster.run(cluster.now + 300)
+    leader = cluster.node(cluster.leader())
+    assert back.kv == leader.kv
+    cluster.check_linearizable()
+
+
+def test_a_follower_behind_the_leaders_snapshot_receives_it():
+    cluster = KVCluster(HonestServer, HonestClerk, seed=8, clerks=2, snapshot_threshold=4)
+    cluster.workload(ops=20, keys=("x",))
+    cluster.run(600)
+    lagging = [s for s in cluster.ids if s != cluster.leader()][0]
+    cluster.isolate(lagging)
+    cluster.heal(at=cluster.now + 600)
+    assert cluster.run_until_done(limit=8000)
+    cluster.run(2000)
+    installs = [e for e in cluster.sim.trace.custom("install_snapshot") if e.node == lagging]
+    assert installs
+    assert cluster.node(lagging).kv == cluster.node(cluster.leader()).kv
+    cluster.check_linearizable()
+
+
+def test_read_index_answers_a_leader_and_refuses_a_deposed_one():
+    sim, nodes = model(seed=9)
+    lead = elect(sim, nodes)
+    got = []
+    sim.at(sim.now, lead.read_index, got.append)
+    sim.run(until=sim.now + 40)
+    assert got == [lead.commit_index]
+    sim.network.partition([[lead.id]])
+    sim.at(sim.now, lead.read_index, got.append)
+    sim.run(until=sim.now + 150)
+    assert got[-1] is None and lead.get_state()[1]   # still believes it leads, cannot confirm
+    follower = [n for n in nodes if n is not lead][0]
+    sim.at(sim.now, follower.read_index, got.append)
+    sim.run(until=sim.now + 1)
+    assert got[-1] is None
+
+
+def test_leases_hold_within_the_drift_bound_and_overlap_beyond_it():
+    def overlap(drift_leader, drift_followers):
+        sim, nodes = model(seed=10)
+        lead = elect(sim, nodes)
+        lead.clock.set_drift(drift_leader)
+        for n in nodes:
+            if n is not lead:
+                n.clock.set_drift(drift_followers)
+        sim.run(until=sim.now + 100)
+        sim.network.partition([[lead.id]])
+        both = []
+        for _ in range(120):
+            sim.run(until=sim.now + 5)
+            new = [n for n in nodes if n is not lead and n.lease_valid()]
+            if new and lead.lease_valid():
+                both.append(sim.now)
+        return both
+
+    bound = LogModel.DRIFT_BOUND
+    assert overlap(-bound, bound) == []
+    assert overlap(-0.45, 0.45)
+
+
+def test_the_model_is_deterministic_and_cheap():
+    def run(seed):
+        cluster = KVCluster(HonestServer, HonestClerk, seed=seed, clerks=5)
+        cluster.workload(ops=40, keys=("x", "y", "z"))
+        cluster.partition([["s1"], ["s2", "s3"]], at=400, heal_at=900)
+        cluster.crash("s3", at=1200, restart_at=1500)
+        start = time.process_time()
+        cluster.run(3000)
+        return cluster, time.process_time() - start
+
+    a, cost = run(11)
+    b, _ = run(11)
+    assert a.sim.trace.to_text() == b.sim.trace.to_text()
+    assert cost < 0.4
+    a.check_linearizable()
+
+
+# -- the naive service ----------------------------------------------------------------------------------------
+
+def stale_read_run(seed=1):
+    cluster = KVCluster(NaiveKVServer, NaiveClerk, seed=seed, clerks=2)
+    cluster.script("c1", [(400, "put", "x", "a"), (900, "get", "x"), (1000, "get", "x"), (1100, "get", "x")])
+    cluster.script("c2", [(700, "put", "x", "b"), (1500, "get", "x")])
+    cluster.run(600)
+    lead = cluster.leader()
+    cluster.partition([[lead], [s for s in cluster.ids if s != lead]], at=650)
+    cluster.run(2000)
+    return cluster
+
+
+def test_the_naive_service_reads_stale_values_after_a_partition():
+    cluster = stale_read_run()
+    with pytest.raises(ScenarioFailed, match="not linearizable") as failure:
+        cluster.check_linearizable()
+    assert failure.value.history is cluster.history and failure.value.operations
+
+
+def test_the_honest_service_passes_the_same_schedule():
+    cluster = KVCluster(HonestServer, HonestClerk, seed=1, clerks=2)
+    cluster.script("c1", [(400, "put", "x", "a"), (900, "get", "x"), (1000, "get", "x")])
+    cluster.script("c2", [(700, "put", "x", "b"), (1500, "get", "x")])
+    cluster.run(600)
+    lead = cluster.leader()
+    cluster.partition([[lead], [s for s in cluster.ids if s != lead]], at=650)
+    cluster.run(2500)
+    assert cluster.done()
+    cluster.check_linearizable()
+
+
+def test_a_service_that_uses_a_log_name_is_refused():
+    with pytest.raises(NodeDefinitionError, match="commit_index"):
+        class Clash(KVServiceBase):
+            def __init__(self):
+                super().__init__()
+                self.commit_index = 0
