@@ -342,3 +342,60 @@ def test_a_service_that_uses_a_log_name_is_refused():
             def __init__(self):
                 super().__init__()
                 self.commit_index = 0
+
+
+def test_the_naive_clerk_duplicates_appends_on_an_unreliable_network():
+    cluster = KVCluster(NaiveKVServer, NaiveClerk, seed=0, clerks=3, unreliable=True)
+    cluster.workload(ops=15, keys=("x",), read_fraction=0.3, append_fraction=0.7)
+    assert cluster.run_until_done(limit=10_000)
+    assert cluster.linearizable().valid is False
+    honest = KVCluster(HonestServer, HonestClerk, seed=0, clerks=3, unreliable=True)
+    honest.workload(ops=15, keys=("x",), read_fraction=0.3, append_fraction=0.7)
+    assert honest.run_until_done(limit=10_000)
+    honest.check_linearizable()
+
+
+def test_stale_reads_names_the_reads_that_missed_a_finished_write():
+    cluster = stale_read_run()
+    stale = cluster.stale_reads()
+    assert stale and all(op.f == "get" and op.output == "a" for op in stale)
+    assert cluster.stale_reads() == [op for op in stale]
+    honest = KVCluster(HonestServer, HonestClerk, seed=2, clerks=3)
+    honest.workload(ops=10)
+    honest.run_until_done()
+    assert honest.stale_reads() == []
+
+
+def test_a_learners_03b_raft_can_replace_the_log_model():
+    import pathlib
+    import sys
+
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tools"))
+    from reference import load_reference
+
+    raft = load_reference("03b_raft", cells=("setup", "raft", "raft_persistence"))["PersistentRaft"]
+    cluster = KVCluster(HonestServer, HonestClerk, seed=3, clerks=3, log=raft)
+    cluster.workload(ops=20, keys=("x", "y"))
+    cluster.partition([["s1"], ["s2", "s3"]], at=800, heal_at=1400)
+    cluster.crash("s2", at=2000, restart_at=2300)
+    assert cluster.run_until_done(limit=8000)
+    assert "election_safety" in cluster.sim.invariants
+    cluster.check_linearizable()
+    assert type(cluster.node("s1")).__name__ == "HonestServerOnPersistentRaft"
+
+
+def test_a_failure_draws_the_failing_keys_history_and_the_run_around_it():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cluster = stale_read_run()
+    with pytest.raises(ScenarioFailed) as failure:
+        cluster.check_linearizable("the stale-read schedule")
+    ax = failure.value.draw()
+    titles = [a.get_title() for a in ax.figure.axes]
+    assert any("key 'x'" in t for t in titles)
+    lo, hi = ax.get_xlim()
+    assert lo >= 300 and hi <= 1700
+    plt.close("all")

@@ -93,6 +93,7 @@ class KVCluster:
         self.servers = [self.sim.add_node(self.server_class, i, clock_drift=drifts.get(i, 0.0))
                         for i in self.ids]
         self.clerks = [self.sim.add_node(clerk_cls, c) for c in self.clerk_ids]
+        self._check_constructed()
         self.set_unreliable(unreliable)
         self._samples: dict[Any, list] = {i: [] for i in self.ids}
         self.sim.after(0.0, self._sample)
@@ -225,7 +226,7 @@ class KVCluster:
         Each step is issued at its time or when the previous one ends, whichever is later.
         """
         self._clerks([clerk])
-        self.recorder.workloads[clerk] = make_workload(script=list(steps))
+        self.recorder.workloads[clerk] = make_workload(script=steps)
         self._kick(clerk)
 
     def _clerks(self, clerks: Any) -> list:
@@ -272,6 +273,19 @@ class KVCluster:
     def done(self) -> bool:
         """Whether every clerk has finished its workload."""
         return all(self.sim.node(c).finished for c in self.clerk_ids)
+
+    def _check_constructed(self) -> None:
+        marker = "_lm" if issubclass(self.log_class, LogModel) else "current_term"
+        for server in self.servers:
+            if marker not in vars(server):
+                raise NodeDefinitionError(
+                    f"{type(server).__name__}.__init__ never reached {self.log_class.__name__}.__init__: "
+                    "the service's __init__ must call super().__init__() (the log sets up its state there)")
+        for clerk in self.clerks:
+            if "_kv_open" not in vars(clerk):
+                raise NodeDefinitionError(
+                    f"{type(clerk).__name__}.__init__ never reached ClerkBase.__init__: a clerk's "
+                    "__init__ must call super().__init__()")
 
     def _check_started(self) -> None:
         if not issubclass(self.log_class, LogModel):
@@ -336,6 +350,18 @@ class KVCluster:
                              f"linearizable:\n{small.explain()}", self.sim, history=self.history,
                              operations=stuck or ops)
 
+    def stale_reads(self) -> list[Operation]:
+        """The gets that certainly missed a write (see :func:`stale_reads`)."""
+        return stale_reads(self.history)
+
+    def snapshot_sizes(self) -> dict[Any, int]:
+        """Each server's snapshot size in bytes now (the log model's pickled snapshot; 0 without one)."""
+        out = {}
+        for server in self.servers:
+            size = getattr(server, "snapshot_size", None)
+            out[server.id] = size() if callable(size) and not server.crashed else 0
+        return out
+
     def counts(self) -> dict:
         """Operations: all, ok, still open (indeterminate)."""
         ops = self.operations()
@@ -377,4 +403,46 @@ class KVCluster:
                 f"t={self.sim.now:g}: {c['ops']} ops, {c['ok']} ok, {c['open']} open>")
 
 
-__all__ = ["KVCluster", "UNRELIABLE", "SAMPLE_EVERY"]
+def _tokens(value: Any) -> list:
+    return value.split("+") if isinstance(value, str) else [value]
+
+
+def stale_reads(history: History) -> list[Operation]:
+    """Return the gets that certainly returned an old value: each alone proves a history not linearizable.
+
+    A get of key ``k`` is stale if a put or append of ``k`` completed (``ok``) before the
+    get began, no other put of ``k`` could have come after it (every other put that did not
+    fail had completed before it began), and yet the value read does not hold the written
+    value (a put's value, an append's ``+``-separated token, as the workloads make them).
+
+    Raises:
+        InvalidArgumentType: ``history`` is not a History.
+    """
+    if not isinstance(history, History):
+        raise InvalidArgumentType(f"history={history!r} must be a course_lib.history.History")
+    ops = history.operations()
+    by_key: dict = {}
+    for op in ops:
+        by_key.setdefault(op.key, []).append(op)
+    stale = []
+    for key_ops in by_key.values():
+        puts = [op for op in key_ops if op.f == "put" and op.status != "fail"]
+        writes = [op for op in key_ops if op.f in ("put", "append") and op.status == "ok"]
+        for read in key_ops:
+            if read.f != "get" or read.status != "ok":
+                continue
+            seen = _tokens("" if read.output is None else read.output)
+            for write in writes:
+                if write.return_index > read.call_index:
+                    continue  # not finished before the get began
+                overwritable = any(p is not write and (p.return_index is None or p.return_index > write.call_index)
+                                   for p in puts)
+                token = write.value[1:] if write.f == "append" and isinstance(write.value, str) \
+                    and write.value.startswith("+") else write.value
+                if not overwritable and token not in seen:
+                    stale.append(read)
+                    break
+    return sorted(stale, key=lambda op: op.call_index)
+
+
+__all__ = ["KVCluster", "UNRELIABLE", "SAMPLE_EVERY", "stale_reads"]
