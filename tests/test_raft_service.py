@@ -55,7 +55,7 @@ class HonestServer(KVServiceBase):
             else:
                 self.reply(msg, "kv_done", err="lost", value=None)
         if self.snapshot_threshold is not None and self.log_size() > self.snapshot_threshold:
-            self.snapshot(index, {"kv": self.kv, "seen": self.seen})
+            self.snapshot(index, {"kv": dict(self.kv), "seen": dict(self.seen)})
 
     def on_apply_snapshot(self, index, term, data):
         self.kv = dict(data["kv"])
@@ -399,3 +399,18 @@ def test_a_failure_draws_the_failing_keys_history_and_the_run_around_it():
     lo, hi = ax.get_xlim()
     assert lo >= 300 and hi <= 1700
     plt.close("all")
+
+
+def test_a_service_that_hands_its_live_state_to_snapshot_is_caught():
+    class LiveSnapshot(HonestServer):
+        def on_apply(self, index, command):
+            super().on_apply(index, command)
+            if self.log_size() > 3:
+                self.snapshot(index, {"kv": self.kv, "seen": self.seen})   # shared, changed later
+
+    from course_lib.sim import InvariantViolation
+
+    cluster = KVCluster(LiveSnapshot, HonestClerk, seed=1, clerks=2)
+    cluster.workload(ops=20, keys=("x",))
+    with pytest.raises(InvariantViolation, match="changed the data it handed to snapshot"):
+        cluster.run_until_done()

@@ -157,7 +157,7 @@ class LogModel(Node):
         super().__init__()
         self._lm = self.storage.setdefault("logmodel", {
             "term": 0, "voted": None, "entries": [], "snap_index": 0, "snap_term": 0,
-            "snap_data": None})
+            "snap_data": None, "snap_object": None})
         self._lm_leads = False         # believes it leads _lm["term"]
         self._lm_candidate = False
         self._lm_votes: set = set()
@@ -255,11 +255,13 @@ class LogModel(Node):
         except Exception as exc:
             raise InvalidArgument(f"snapshot(data={data!r:.80}): the data must be picklable (plain dicts, "
                                   f"lists, str, int): {exc}") from None
+        self._lm_check_snapshot_kept()
         cut = index - lm["snap_index"]
         lm["snap_term"] = lm["entries"][cut - 1][0]
         del lm["entries"][:cut]
         lm["snap_index"] = index
         lm["snap_data"] = blob
+        lm["snap_object"] = data
         self.record("snapshot", index=index, size=len(blob))
 
     def snapshot_size(self) -> int:
@@ -557,6 +559,7 @@ class LogModel(Node):
             else:
                 lm["entries"][:] = []
                 self._lm_synced = True       # empty beyond the snapshot: a prefix of the leader's log
+            self._lm_check_snapshot_kept()
             lm["snap_index"], lm["snap_term"], lm["snap_data"] = msg.index, msg.snap_term, msg.data
             self.record("install_snapshot", index=msg.index, size=len(msg.data or b""))
             self._lm_commit = max(self._lm_commit, msg.index)
@@ -582,8 +585,28 @@ class LogModel(Node):
             self._lm_burst = self.set_timer(self.rng.uniform(*self.APPLY_DELAY), self._lm_apply_burst,
                                             name="lm_apply")
 
+    def _lm_check_snapshot_kept(self) -> None:
+        """The object handed to snapshot() must still be the state of then: a service that passes its
+        live state and changes it afterwards would, on a Raft that keeps the object, restore a later
+        state under an earlier index (and apply entries twice)."""
+        lm = self._lm
+        kept = lm.get("snap_object")
+        if kept is None or lm["snap_data"] is None:
+            return
+        try:
+            same = pickle.dumps(kept, protocol=4) == lm["snap_data"]
+        except Exception:
+            same = False
+        if not same:
+            world(self.sim).problem(
+                f"{self.id}'s service changed the data it handed to snapshot(index={lm['snap_index']}, data) "
+                "afterwards: data must be the state as it was then, not the live state; pass a copy "
+                "(copy.deepcopy(...), or new dicts) so the log keeps the state of that index")
+        lm["snap_object"] = None
+
     def _lm_deliver_snapshot(self) -> None:
         lm = self._lm
+        self._lm_check_snapshot_kept()
         self._lm_applied = lm["snap_index"]
         self._lm_commit = max(self._lm_commit, lm["snap_index"])
         self.on_apply_snapshot(lm["snap_index"], lm["snap_term"], pickle.loads(lm["snap_data"]))
