@@ -373,15 +373,20 @@ def test_a_learners_03b_raft_can_replace_the_log_model():
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tools"))
     from reference import load_reference
 
-    raft = load_reference("03b_raft", cells=("setup", "raft", "raft_persistence"))["PersistentRaft"]
-    cluster = KVCluster(HonestServer, HonestClerk, seed=3, clerks=3, log=raft)
+    cells = ("setup", "raft", "raft_persistence", "raft_snapshots")
+    raft = load_reference("03b_raft", cells=cells)["SnapshotRaft"]   # 03b's Part D: snapshots too
+    cluster = KVCluster(HonestServer, HonestClerk, seed=3, clerks=3, log=raft, snapshot_threshold=5)
     cluster.workload(ops=20, keys=("x", "y"))
     cluster.partition([["s1"], ["s2", "s3"]], at=800, heal_at=1400)
     cluster.crash("s2", at=2000, restart_at=2300)
     assert cluster.run_until_done(limit=8000)
+    cluster.run(2600)
     assert "election_safety" in cluster.sim.invariants
     cluster.check_linearizable()
-    assert type(cluster.node("s1")).__name__ == "HonestServerOnPersistentRaft"
+    assert type(cluster.node("s1")).__name__ == "HonestServerOnSnapshotRaft"
+    assert cluster.max_log_size() <= 2 * 5 + 5
+    restored = [e for e in cluster.sim.trace.custom("apply_snapshot") if e.node == "s2"]
+    assert restored and restored[0].time >= 2300    # the restart restored s2's snapshot first
 
 
 def test_a_failure_draws_the_failing_keys_history_and_the_run_around_it():

@@ -609,6 +609,7 @@ class LogModel(Node):
         self._lm_check_snapshot_kept()
         self._lm_applied = lm["snap_index"]
         self._lm_commit = max(self._lm_commit, lm["snap_index"])
+        self.record("apply_snapshot", index=lm["snap_index"], term=lm["snap_term"], size=len(lm["snap_data"]))
         self.on_apply_snapshot(lm["snap_index"], lm["snap_term"], pickle.loads(lm["snap_data"]))
 
     def _lm_apply_burst(self) -> None:

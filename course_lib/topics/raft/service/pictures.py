@@ -3,6 +3,7 @@
 - :func:`key_timeline`: the operations on one key as bars per clerk, with chosen operations
   (a stale read, say) in red.
 - :func:`log_size_plot`: each server's log size over time (what snapshots keep bounded).
+- :func:`applied_plot`: each server's last applied index over time (late, in bursts).
 - :func:`failure_picture`: what ``.draw()`` shows for a failed run of a
   :class:`~.cluster.KVCluster`: the failing key's history on top, and under it the
   space-time diagram of the run around those operations.
@@ -14,13 +15,15 @@ from typing import Any, Iterable
 
 from ....history import History, Operation
 from ....sim.validation import InvalidArgument, InvalidArgumentType, check_number, check_type
-from ....viz.failure import failure_diagram
+from ....viz.failure import failure_diagram, failure_time
 from ....viz.spacetime import check_axes
 from ....viz.timeline import plot_history
 from .base import recorder
 
 #: Time drawn before the first and after the last operation of a failure's key.
 MARGIN = 30.0
+#: Time drawn before a failure that names no operation (and after an operation that never completed).
+WINDOW = 600.0
 
 
 def _ops(history: Any) -> list[Operation]:
@@ -94,6 +97,7 @@ def log_size_plot(cluster: Any, *, ax: Any = None, threshold: float | None = Non
     ax.set_ylabel("log entries after the snapshot")
     ax.set_title(title if title is not None else "log size over time")
     ax.legend(loc="upper left", fontsize=8)
+    ax.figure.tight_layout()
     return ax
 
 
@@ -109,16 +113,22 @@ def failure_picture(sim: Any, error: BaseException, *, mark: int | None = None, 
 
     named = [op for op in getattr(error, "operations", ()) or () if isinstance(op, Operation)]
     history = getattr(error, "history", None) or recorder(sim).history
+    servers = recorder(sim).servers or []
     if not named or "ax" in options or not isinstance(history, History):
+        when = failure_time(error, sim, mark)
+        options.setdefault("start", max(0.0, when - WINDOW))
+        options.setdefault("end", max(when + MARGIN, options["start"] + MARGIN))
         return failure_diagram(sim, error, mark, **options)
     key = named[0].key
     ops = [op for op in history.operations() if op.key == key]
     start = max(0.0, min(op.call_time for op in ops) - MARGIN)
     ends = [op.return_time for op in ops if op.return_time is not None] + [op.call_time for op in ops]
-    end = min(float(sim.now), max(ends) + MARGIN)
+    end = max(ends) + MARGIN
+    if any(op.return_time is None for op in named):  # never completed: show what followed
+        end = max(end, max(op.call_time for op in named) + WINDOW)
+    end = min(float(sim.now), end)
     if end <= start:
         end = start + MARGIN
-    servers = recorder(sim).servers or []
     clerks = []
     for op in ops:
         if op.process not in clerks and op.process in sim.nodes:
@@ -136,4 +146,51 @@ def failure_picture(sim: Any, error: BaseException, *, mark: int | None = None, 
     return ax
 
 
-__all__ = ["key_timeline", "log_size_plot", "failure_picture", "MARGIN"]
+def applied_plot(cluster: Any, *, ax: Any = None, title: str | None = None) -> Any:
+    """Draw, for each server of a :class:`~.cluster.KVCluster`, the last index it applied over time.
+
+    Applies arrive late and in bursts: each step is a burst, followers step after the leader,
+    a server cut off stays flat, a restarted one starts again from its snapshot. Crashes are
+    drawn as gaps. Returns the Axes.
+
+    Raises:
+        InvalidArgumentType: ``cluster`` is not a KVCluster.
+    """
+    import matplotlib.pyplot as plt
+
+    sim = getattr(cluster, "sim", None)
+    servers = getattr(cluster, "ids", None)
+    if sim is None or not isinstance(servers, list):
+        raise InvalidArgumentType(f"cluster={cluster!r} must be a KVCluster")
+    if title is not None:
+        check_type("title", title, str, what="a str or None")
+    check_axes(ax)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 3))
+    for server in servers:
+        xs: list = [0.0]
+        ys: list = [0]
+        for event in sim.trace:
+            if event.node != server:
+                continue
+            if event.kind == "crash":
+                xs.append(event.time)
+                ys.append(ys[-1])
+                xs.append(event.time)
+                ys.append(float("nan"))
+            elif event.kind == "custom" and event.type in ("apply", "apply_snapshot") \
+                    and isinstance(event.info, dict) and "index" in event.info:
+                xs.append(event.time)
+                ys.append(event.info["index"])
+        xs.append(float(sim.now))
+        ys.append(ys[-1])
+        ax.step(xs, ys, where="post", label=str(server))
+    ax.set_xlabel("simulated time")
+    ax.set_ylabel("last index applied")
+    ax.set_title(title if title is not None else "what each server has applied")
+    ax.legend(loc="upper left", fontsize=8)
+    ax.figure.tight_layout()
+    return ax
+
+
+__all__ = ["key_timeline", "log_size_plot", "applied_plot", "failure_picture", "MARGIN", "WINDOW"]
