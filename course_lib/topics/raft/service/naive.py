@@ -50,13 +50,13 @@ class NaiveKVServer(KVServiceBase):
             return
         self.waiting[index] = (msg, command)
 
-    def on_apply(self, index: int, command: Any) -> None:
-        if command is not None:
-            op, key, value = command
+    def on_apply(self, index, entry):
+        if entry is not None:
+            op, key, value = entry
             old = self.data.get(key, "")
             self.data[key] = value if op == "put" else old + value   # twice if sent twice
         waiter = self.waiting.pop(index, None)
-        if waiter is not None and waiter[1] == command:
+        if waiter is not None and waiter[1] == entry:
             self.reply(waiter[0], "naive_reply", wrong_leader=False, value=None)
 
 
@@ -69,14 +69,14 @@ class NaiveClerk(ClerkBase):
         super().__init__()
         self.guess = 0   # which server to try first
 
-    def get(self, key, done):
-        self._ask("naive_get", {"key": key}, done)
+    def get(self, key, finish):
+        self._ask("naive_get", {"key": key}, finish)
 
-    def put(self, key, value, done):
-        self._ask("naive_put", {"key": key, "value": value}, lambda _value: done())
+    def put(self, key, new, finish):
+        self._ask("naive_put", {"key": key, "value": new}, lambda _ignored: finish())
 
-    def append(self, key, value, done):
-        self._ask("naive_append", {"key": key, "value": value}, lambda _value: done())
+    def append(self, key, suffix, finish):
+        self._ask("naive_append", {"key": key, "value": suffix}, lambda _ignored: finish())
 
     def _ask(self, kind: str, fields: dict, finish: Any) -> None:
         target = self.servers[self.guess % len(self.servers)]
