@@ -39,6 +39,18 @@ a chosen time; the chapter's tests do):
   runs a confirmation round; ``lease_valid()`` reads a lease on the leader's drifting
   clock, safe while every clock's drift stays within :attr:`LogModel.DRIFT_BOUND`.
 
+How to force each (``tests/test_raft_service.py`` does): a leader change, by cutting the
+leader off (``cluster.isolate(leader)``, or ``cluster.partition([[leader], others])``, which
+leaves the clerks reaching both sides) or crashing it; a deposed leader accepting commands and
+an index reused, by cutting it off while clerks still reach it, then healing; an entry that
+survives into the next term, by losing one follower's acknowledgements
+(``sim.network.partition_one_way([follower], [leader])``) with the other follower cut off,
+then crashing the leader; a follower behind the leader's snapshot, by isolating it while the
+others snapshot; overlapping leases, by making the leader's clock slow and the others' fast
+beyond ``DRIFT_BOUND`` (``clock_drift=``) and cutting the leader off. There is no PreVote: a
+server cut off keeps starting elections, and when it is back its higher term deposes the
+leader, as in a Raft without PreVote.
+
 Its traffic is real simulator messages, drawn in every space-time diagram: ``lm_append``
 (entries and heartbeats, carrying the commit index) and its answer ``lm_ack``, ``lm_vote``
 and ``lm_voted``, ``lm_install`` (a leader's snapshot), ``lm_confirm`` and
