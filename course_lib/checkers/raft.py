@@ -15,9 +15,22 @@ Register them on a simulation and the run stops at the first event that breaks o
 
 What they read, so any Raft class can be checked: a node's ``role``
 (``"leader"`` when it leads), ``current_term`` and ``log`` (a list of
-``(term, command)`` pairs, index 1 first), and the ``"apply"`` custom events of
-the trace (``index``, ``command``, ``term``), which
-:meth:`course_lib.topics.raft.RaftBase.apply` records.
+``(term, command)`` pairs, index 1 first, or a compacted log such as
+:class:`course_lib.topics.raft.RaftLog`: an object with ``snapshot_index``,
+``snapshot_term`` and ``entries()``, the entries after the snapshot), and the
+``"apply"`` and ``"apply_snapshot"`` custom events of the trace (``index``,
+``command``, ``term``; ``index``, ``term``, ``data``), which
+:meth:`course_lib.topics.raft.RaftBase.apply` and
+:meth:`~course_lib.topics.raft.RaftBase.apply_snapshot` record.
+
+With snapshots: entries inside a node's snapshot are not in its log, so log
+matching and leader completeness look only at the entries it holds (the first
+one follows the snapshot's term); state machine safety compares snapshots
+applied at the same index (same term), and when a snapshot's data is the
+tuple of the commands it replaces (as in
+:class:`~course_lib.topics.raft.RaftCluster`'s snapshots), each of them with
+what other servers applied at its index (a service's own state is not
+compared: it may hold what differs between servers).
 
 They remember what they saw earlier in the run (the leader of each term, every
 entry ever held, every command applied), so a node that forgets after a crash
@@ -54,6 +67,7 @@ class _Watch:
         self.snapshots: dict[Any, list] = {}      # node id -> copy of the log as last checked
         self.committed: list = [None]             # index -> (command, term bound, node, time)
         self.complete_upto: dict[Any, tuple] = {}  # node id -> (term, committed indices verified)
+        self.snapshot_points: dict[int, tuple] = {}  # index -> (term, data, node, time) of a snapshot applied
 
     def search_state(self) -> tuple:
         """What a schedule search compares (course_lib.sim.control): the facts, not the cursors."""
@@ -87,6 +101,8 @@ def _update(sim: Any) -> _Watch:
     now = sim.now
     for row in trace.custom_since(cursor, "apply"):  # applies first: leader completeness needs them
         _see_apply(watch, row)
+    for row in trace.custom_since(cursor, "apply_snapshot"):
+        _see_snapshot(watch, row)
     for node_id in touched:
         node = nodes[node_id]
         if not hasattr(node, "log"):
@@ -123,9 +139,40 @@ def _see_apply(watch: _Watch, row: tuple) -> None:
     committed.append((command, term, node, time))
 
 
+def _see_snapshot(watch: _Watch, row: tuple) -> None:
+    info = row[6] or {}
+    index, term, data = info.get("index"), info.get("term"), info.get("data")
+    node, time = row[2], row[0]
+    if not isinstance(index, int) or index < 1:
+        _note(watch, "state_machine_safety", f"{node} applied a snapshot through index {index!r}")
+        return
+    commands = isinstance(data, tuple) and len(data) == index  # the commands it replaces, not a state
+    first = watch.snapshot_points.get(index)
+    if first is None:
+        watch.snapshot_points[index] = (term, data if commands else None, node, time)
+    else:
+        # A service's own state is compared by its term only: it may hold what differs between servers
+        # (and a service may change the object it was handed).
+        same = first[0] == term and (first[1] is None or not commands or first[1] == data)
+        if not same:
+            _note(watch, "state_machine_safety",
+                  f"{node} applied a snapshot through index {index} (term {term}) at time {time:g}, but "
+                  f"{first[2]} applied a different one through index {index} (term {first[0]}) at time "
+                  f"{first[3]:g}: the state after an index must be the same on every server")
+            return
+    if commands:  # check each command against what the others applied at its index
+        for i, command in enumerate(data, start=1):
+            _see_apply(watch, (time, None, node, None, None, None,
+                               {"index": i, "command": command, "term": info.get("current_term")}))
+            if "state_machine_safety" in watch.found:
+                return
+
+
 def _see_log(watch: _Watch, node_id: Any, node: Any, now: float) -> int | None:
     """Check the entries of ``node``'s log that changed; return the first changed position."""
     log = node.log
+    if log.__class__ is not list and hasattr(log, "snapshot_index") and hasattr(log, "entries"):
+        return _see_compacted_log(watch, node_id, log, now)
     snap = watch.snapshots.get(node_id)
     if snap is not None and log == snap:
         return None
@@ -171,6 +218,43 @@ def _see_log(watch: _Watch, node_id: Any, node: Any, now: float) -> int | None:
     return k
 
 
+def _see_compacted_log(watch: _Watch, node_id: Any, log: Any, now: float) -> int | None:
+    """:func:`_see_log` for a log with a snapshot: check the entries it holds after the snapshot."""
+    base, base_term, held = log.snapshot_index, log.snapshot_term, log.entries()
+    copy = (base, base_term, held)
+    if watch.snapshots.get(node_id) == copy:
+        return None
+    watch.snapshots[node_id] = copy
+    entries = watch.entries
+    prev_term = base_term
+    for j, entry in enumerate(held):
+        index = base + 1 + j
+        if type(entry) is not tuple or len(entry) != 2 or not isinstance(entry[0], int):
+            _note(watch, "log_matching", f"{node_id}'s log entry {index} = {entry!r} is not an entry "
+                                         "(term, command)")
+            break
+        term = entry[0]
+        if term < prev_term:
+            _note(watch, "log_matching",
+                  f"{node_id}'s log has an entry of term {term} at index {index} after "
+                  f"{'its snapshot' if j == 0 else 'one'} of term {prev_term}: terms never decrease "
+                  f"along a log (time {now:g})")
+            break
+        key = (index, term)
+        seen = entries.get(key)
+        if seen is None:
+            entries[key] = (entry[1], prev_term, node_id, now)
+        elif seen[0] != entry[1] or seen[1] != prev_term:
+            _note(watch, "log_matching",
+                  f"{node_id} holds {entry[1]!r} at index {index} in term {term} (after an entry of term "
+                  f"{prev_term}) at time {now:g}, but {seen[2]} held {seen[0]!r} at index {index} in "
+                  f"term {term} (after term {seen[1]}) at time {seen[3]:g}: two logs with the same "
+                  "entry must be identical up to it")
+            break
+        prev_term = term
+    return base
+
+
 def _see_leader(watch: _Watch, node_id: Any, node: Any, now: float, changed_from: int | None) -> None:
     if getattr(node, "role", None) != "leader":
         return
@@ -190,12 +274,13 @@ def _see_leader(watch: _Watch, node_id: Any, node: Any, now: float, changed_from
         upto = changed_from
     committed = watch.committed
     log = node.log
+    base = 0 if log.__class__ is list else getattr(log, "snapshot_index", 0)
     for index in range(upto + 1, len(committed)):
         record = committed[index]
         if record is None:
             break
-        if record[1] is not None and record[1] >= term:
-            upto = index  # committed in this term or later: this leader need not hold it
+        if (record[1] is not None and record[1] >= term) or index <= base:
+            upto = index  # committed in this term or later, or in its snapshot: nothing to compare
             continue
         if index > len(log) or log[index - 1][1] != record[0]:
             held = repr(log[index - 1][1]) if index <= len(log) else "nothing"

@@ -9,7 +9,8 @@ learner's, in the chapter's exercise.
   :func:`AppendEntries` and :func:`AppendEntriesReply`: the two RPCs of
   Figure 2 and their replies, as plain simulator messages handled by
   ``on_request_vote``, ``on_request_vote_reply``, ``on_append_entries`` and
-  ``on_append_entries_reply``.
+  ``on_append_entries_reply``; and Figure 13's :func:`InstallSnapshot` and
+  :func:`InstallSnapshotReply` (``on_install_snapshot``, ``on_install_snapshot_reply``).
 - :mod:`~course_lib.topics.raft.node`: :class:`RaftBase`, a :class:`~course_lib.sim.Node` holding Figure 2's state
   (``current_term``, ``voted_for``, ``log``, ``commit_index``,
   ``last_applied``), the role verbs :meth:`~RaftBase.become_follower`,
@@ -17,7 +18,10 @@ learner's, in the chapter's exercise.
   (which refuse to go backwards), the election and heartbeat timers, log
   helpers, the apply channel :meth:`~RaftBase.apply`, and the persistence
   hooks :meth:`~RaftBase.persist` / :meth:`~RaftBase.restore` (no-ops until
-  a subclass fills them in; only ``self.storage`` survives a crash).
+  a subclass fills them in; only ``self.storage`` survives a crash). For
+  snapshots: :class:`RaftLog`, a log that compacts a prefix into a snapshot but
+  keeps absolute indices, :meth:`~RaftBase.apply_snapshot`, :meth:`~RaftBase.log_size`,
+  and the hooks a service on top defines, ``on_apply`` and ``on_apply_snapshot``.
 - :mod:`~course_lib.topics.raft.harness`: :class:`RaftCluster`, to start servers, partition them, crash and restart
   them, find the leader, submit commands and wait for agreement within a
   bounded simulated time (``check_one_leader``, ``check_terms``,
@@ -30,6 +34,8 @@ learner's, in the chapter's exercise.
   :class:`~course_lib.grading.ScenarioFailed`; and :func:`election_search`, which searches every
   schedule of three servers' first steps (:mod:`course_lib.search`) instead of one seeded run, and
   :func:`figure8_search`, which finds the paper's Figure 8 in phases, with client commands.
+  Part D's scenarios (log compaction: ``snapshot_basic`` ... ``snapshot_churn``) are in
+  :data:`SNAPSHOT_SCENARIOS`: they need a Raft that writes ``snapshot(index, data)``.
 - :mod:`~course_lib.topics.raft.pictures`: :func:`role_timeline` and :func:`log_rows`.
 - :mod:`~course_lib.topics.raft.recorded`, :mod:`~course_lib.topics.raft.client` and
   :mod:`~course_lib.topics.raft.explore`: what the lecture draws a working Raft from: recorded runs
@@ -56,7 +62,9 @@ from .messages import (RAFT_TYPES, AppendEntries, AppendEntriesReply, InstallSna
                        RequestVote, RequestVoteReply)
 from .node import ELECTION_TIMEOUT, HEARTBEAT_INTERVAL, ROLES, RaftBase, RaftLog, ServiceHooks
 from .pictures import ROLE_COLORS, log_rows, role_spans, role_timeline, term_color
-from .scenarios import (SCENARIOS, SEARCH_SCENARIOS, basic_agreement, churn, concurrent_starts, election_budget,
+from .scenarios import (SCENARIOS, SEARCH_SCENARIOS, SNAPSHOT_EVERY, SNAPSHOT_SCENARIOS, install_snapshot_rules,
+                        snapshot_basic, snapshot_churn, snapshot_init, snapshot_install, snapshot_restart,
+                        basic_agreement, churn, concurrent_starts, election_budget,
                         election_search, figure8_search,
                         fast_backup, figure8, follower_failure, follower_log_rules, initial_election,
                         leader_commit_rules, leader_reply_rules, leader_failure, many_elections, message_budget,
@@ -75,4 +83,6 @@ __all__ = [
     "no_agreement_without_majority", "rejoin_partitioned_leader", "fast_backup", "message_budget",
     "follower_log_rules", "leader_commit_rules", "leader_reply_rules",
     "persist_state", "persist1", "persist2", "persist3", "figure8", "unreliable_agreement", "churn",
+    "SNAPSHOT_SCENARIOS", "SNAPSHOT_EVERY", "snapshot_basic", "install_snapshot_rules", "snapshot_install",
+    "snapshot_restart", "snapshot_init", "snapshot_churn",
 ]

@@ -25,8 +25,8 @@ from ...sim import Message, Node, Simulation, Uniform
 from ...sim.errors import ScenarioFailed
 from ...sim.validation import InvalidArgument, InvalidArgumentType, check_int, check_positive, check_type
 from ...viz.failure import use_picture
-from .messages import RAFT_TYPES, AppendEntriesReply, RequestVoteReply
-from .node import RaftBase, _book
+from .messages import RAFT_TYPES, AppendEntriesReply, InstallSnapshotReply, RequestVoteReply
+from .node import IN_SNAPSHOT, RaftBase, _book
 from .pictures import failure_picture
 
 
@@ -35,7 +35,8 @@ class ScriptedPeer(Node):
 
     It grants every vote asked in a term at least its own (when
     ``grant_votes``) and accepts every AppendEntries of a current term,
-    answering with ``match_index = prev_log_index + len(entries)``. Scenarios
+    answering with ``match_index = prev_log_index + len(entries)``, and every
+    InstallSnapshot, answering with its ``last_included_index``. Scenarios
     make it send crafted messages with ``peer.send(...)``.
     """
 
@@ -62,6 +63,14 @@ class ScriptedPeer(Node):
         self.term = max(self.term, msg.term)
         self.send(msg.src, AppendEntriesReply(term=self.term, success=ok,
                                               match_index=msg.prev_log_index + len(msg.entries)))
+
+    def on_install_snapshot(self, msg: Message) -> None:
+        self.inbox.append(msg)
+        self.term = max(self.term, msg.term)
+        self.send(msg.src, InstallSnapshotReply(term=self.term, last_included_index=msg.last_included_index))
+
+    def on_install_snapshot_reply(self, msg: Message) -> None:
+        self.inbox.append(msg)
 
     def on_request_vote_reply(self, msg: Message) -> None:
         self.inbox.append(msg)
@@ -92,6 +101,10 @@ class RaftCluster:
         long_reordering: hold back 30% of messages by up to 1500 units.
         invariants: check the four Raft invariants after every event.
         max_events: stop a run that never settles (a message storm).
+        snapshot_every: None, or ask each server to ``snapshot(index, data)`` every this many
+            applied entries (after applying ``index``, a multiple of it), as 6.5840's tests do
+            for Part D; ``data`` is the tuple of the commands the server applied, 1 to ``index``,
+            so a server restored from a snapshot can be checked.
 
     Example:
         >>> cluster = RaftCluster(RaftBase, 5, seed=3)
@@ -101,13 +114,15 @@ class RaftCluster:
 
     def __init__(self, cls: type, n: int = 3, seed: Any = 0, *, unreliable: bool = False,
                  long_reordering: bool = False, invariants: bool = True,
-                 max_events: int = 400_000) -> None:
+                 max_events: int = 400_000, snapshot_every: int | None = None) -> None:
         if not (isinstance(cls, type) and issubclass(cls, RaftBase)):
             raise InvalidArgumentType(f"cls={cls!r} must be a subclass of course_lib.topics.raft.RaftBase")
         check_int("n", n, low=1)
         for name, flag in (("unreliable", unreliable), ("long_reordering", long_reordering),
                            ("invariants", invariants)):
             check_type(name, flag, bool, what="True or False")
+        if snapshot_every is not None:
+            check_int("snapshot_every", snapshot_every, low=1)
         if isinstance(max_events, int) and not isinstance(max_events, bool) and n > max_events:
             raise InvalidArgument(f"n={n} servers need more than max_events={max_events} events; "
                                   "pass a larger max_events")
@@ -121,9 +136,34 @@ class RaftCluster:
         self.rng = self.sim.rng_for("raft-harness")
         self.disconnected: set = set()
         self.book = _book(self.sim)
+        self.snapshot_every = snapshot_every
+        if snapshot_every is not None:
+            self.book.listeners.append(self._maybe_snapshot)
         use_picture(self.sim, failure_picture)  # .draw() on any failure shows roles, messages and logs
         if invariants:
             raft_invariants.register(self.sim)
+
+    def _maybe_snapshot(self, node: RaftBase, index: int, command: Any) -> None:
+        """After ``node`` applied ``index``: every ``snapshot_every`` entries, ask it to snapshot."""
+        if index % self.snapshot_every:
+            return
+        applied = self.book.applied_list(node)
+        node.snapshot(index, tuple(applied[:index]))
+
+    # -- snapshots ------------------------------------------------------------------------------------
+    def log_size(self, server: Any) -> int:
+        """How many entries ``server``'s log holds after its snapshot (:meth:`RaftBase.log_size`)."""
+        return self.node(server).log_size()
+
+    def log_sizes(self) -> dict:
+        """Each server's :meth:`log_size`, by id (crashed ones included: their log as it was)."""
+        return {i: self.sim.node(i).log_size() for i in self.ids}
+
+    def applied(self, server: Any) -> list:
+        """The commands ``server`` applied in its current incarnation (index 1 first), snapshots included."""
+        node = self.node(server)
+        incarnation, commands = self.book.applied.get(node.id, (None, []))
+        return list(commands) if incarnation == node.incarnation else []
 
     # -- faults ---------------------------------------------------------------------------------------
     def set_unreliable(self, unreliable: bool) -> None:
@@ -275,7 +315,7 @@ class RaftCluster:
         for i in self.ids:
             node = self.sim.node(i)
             incarnation, applied = self.book.applied.get(i, (None, []))
-            if incarnation != node.incarnation or len(applied) < index:
+            if incarnation != node.incarnation or len(applied) < index or applied[index - 1] is IN_SNAPSHOT:
                 continue
             if count and applied[index - 1] != command:
                 raise _fail(f"servers applied different commands at index {index}: "

@@ -147,7 +147,7 @@ class RaftLog:
 
     def _position(self, i: Any) -> int:
         if isinstance(i, bool) or not isinstance(i, int):
-            raise TypeError(f"log[{i!r}]: log positions are ints (log[i - 1] is entry i) or slices")
+            raise InvalidArgumentType(f"log[{i!r}]: log positions are ints (log[i - 1] is entry i) or slices")
         n = len(self)
         p = i + n if i < 0 else i
         if not 0 <= p < n:
@@ -515,7 +515,7 @@ class RaftBase(ServiceHooks, Node):
             raise InvalidArgument(f"apply_snapshot(index={index}, term={term}): node {self.id!r}'s log "
                                   f"holds an entry of term {self.term_at(index)} at that index")
         book.note_snapshot(self, index, data)
-        self.record("apply_snapshot", index=index, term=term, data=data)
+        self.record("apply_snapshot", index=index, term=term, data=data, current_term=self.current_term)
         self.on_apply_snapshot(index, term, data)
         for listener in book.snapshot_listeners:
             listener(self, index, data)
