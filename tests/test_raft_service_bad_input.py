@@ -11,7 +11,7 @@ from course_lib.topics.raft.service import (ClerkBase, KVCluster, KVServiceBase,
                                             NaiveKVServer, model_consistent, world)
 from course_lib.topics.raft.service.base import combine, make_workload
 from course_lib.topics.raft.service.cluster import stale_reads
-from course_lib.topics.raft.service.pictures import key_timeline, log_size_plot
+from course_lib.topics.raft.service.pictures import applied_plot, key_timeline, log_size_plot
 
 
 def cluster(**kwargs):
@@ -26,6 +26,13 @@ def ran(until=700):
 
 def leader_node(c):
     return c.node(c.leader())
+
+
+def stale_ops():
+    h = History()
+    h.invoke("c1", "put", "x", "a")
+    h.ok("c1")
+    return h
 
 
 class PlainNode(LogModel):
@@ -98,7 +105,12 @@ ROWS = [
     (lambda: key_timeline(3, "x"), TypeError, r"history=3"),
     (lambda: key_timeline(History(), "x"), ValueError, r"key='x'"),
     (lambda: key_timeline(ran(5), "x"), ValueError, r"key='x'"),
+    (lambda: key_timeline(stale_ops(), "x", highlight=[3]), TypeError, r"highlight holds 3"),
+    (lambda: key_timeline(stale_ops(), "x", title=5), TypeError, r"title=5"),
     (lambda: log_size_plot(3), TypeError, r"cluster=3"),
+    (lambda: log_size_plot({"s1": 5}), TypeError, r"cluster\['s1'\]=5"),
+    (lambda: applied_plot("run"), TypeError, r"cluster='run'"),
+    (lambda: applied_plot(cluster(), ax=3), TypeError, r"ax=3"),
     (lambda: log_size_plot(cluster(), threshold=-1), ValueError, r"threshold=-1"),
 ]
 
