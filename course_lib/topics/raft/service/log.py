@@ -323,8 +323,8 @@ class LogModel(Node):
         ``ELECTION_TIMEOUT[0] * (1 - DRIFT_BOUND) / (1 + DRIFT_BOUND)``: servers that heard
         that heartbeat vote for nobody for ``ELECTION_TIMEOUT[0]`` units of their own clocks,
         so no other leader can exist before the lease ends while every clock's drift stays
-        within ``DRIFT_BOUND``. Beyond it, two leaders' leases may overlap and a lease read
-        may be stale. The lease needs an entry of the leader's own term committed (until
+        within ``DRIFT_BOUND`` (and no clock jumps). Beyond it, two leaders' leases may overlap
+        and a lease read may be stale. The lease needs an entry of the leader's own term committed (until
         then the leader may not know everything committed), and a lease read must still
         wait until the service has applied :attr:`commit_index`. Only the log model
         offers this (a 03b Raft does not).
@@ -342,6 +342,9 @@ class LogModel(Node):
     def on_start(self) -> None:
         """Start the election timer; after a restart, hand the snapshot kept (if any) to the service."""
         self._lm_started = True
+        # a restarted server may have acknowledged a leader's heartbeat just before it crashed: it
+        # votes for nobody for an election timeout, as if it had just heard from that leader
+        self._lm_heard = self.clock.now()
         if self.incarnation:
             self.record("role", role="follower", term=self._lm["term"])
         lm = self._lm
