@@ -478,3 +478,15 @@ def test_reads_without_the_log_are_linearizable_within_the_drift_bound(server):
         gets = sum(1 for op in cluster.operations() if op.f == "get")
         entries = len(world(cluster.sim).committed)
         assert entries < cluster.counts()["ok"] - gets + 12   # the gets wrote (almost) nothing to the log
+
+
+def test_a_new_workload_follows_the_one_before():
+    cluster = KVCluster(HonestServer, HonestClerk, seed=4, clerks=1)
+    cluster.script("c1", [(300, "put", "x", "a"), (300, "get", "x")])
+    assert cluster.run_until_done(limit=3000)
+    cluster.workload(ops=3, keys=("x",))
+    assert not cluster.done()
+    assert cluster.run_until_done(limit=6000)
+    cluster.script("c1", [(0, "get", "x")])
+    assert cluster.run_until_done(limit=9000)
+    assert [op.f for op in cluster.operations()][:2] == ["put", "get"] and len(cluster.operations()) == 6

@@ -309,13 +309,18 @@ class ClerkBase(Node):
         return self._kv_open is not None
 
     @property
+    def issued(self) -> int:
+        """How many operations this clerk has begun so far."""
+        return self._kv_issued
+
+    @property
     def finished(self) -> bool:
         """True once the clerk has issued its whole workload and nothing is open."""
         work = recorder(self.sim).workloads.get(self.id)
         if work is None:
             return not self.busy
         total = len(work["script"]) if work["script"] else work["ops"]
-        return not self.busy and self._kv_issued >= total
+        return not self.busy and self._kv_issued - work.get("offset", 0) >= total
 
     # -- the workload ----------------------------------------------------------------------------------
     def on_start(self) -> None:
@@ -331,7 +336,7 @@ class ClerkBase(Node):
             return
         if self._kv_timer is not None:
             self._kv_timer.cancel()
-        if self._kv_issued == 0 and not work["script"]:
+        if self._kv_issued == work.get("offset", 0) and not work["script"]:
             self._kv_timer = self.set_timer(work["start"] + self.rng.uniform(*work["think"]), self._kv_next,
                                             name="workload")
         else:
@@ -346,17 +351,18 @@ class ClerkBase(Node):
         if work is None:
             return
         if work["script"]:
-            if self._kv_issued >= len(work["script"]):
+            done = self._kv_issued - work.get("offset", 0)
+            if done >= len(work["script"]):
                 rec.done_at.setdefault(self.id, self.sim.now)
                 return
-            step = work["script"][self._kv_issued]
+            step = work["script"][done]
             if step[0] > self.sim.now:
                 self._kv_timer = self.set_timer(step[0] - self.sim.now, self._kv_next, name="workload")
                 return
             f, key = step[1], step[2]
             value = step[3] if len(step) == 4 else None
         else:
-            if self._kv_issued >= work["ops"]:
+            if self._kv_issued - work.get("offset", 0) >= work["ops"]:
                 rec.done_at.setdefault(self.id, self.sim.now)
                 return
             r = self.rng.random()

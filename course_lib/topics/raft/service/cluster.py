@@ -217,17 +217,16 @@ class KVCluster:
         work = make_workload(ops=ops, keys=keys, read_fraction=read_fraction,
                              append_fraction=append_fraction, think=think, start=start)
         for clerk in self._clerks(clerks):
-            self.recorder.workloads[clerk] = dict(work)
-            self._kick(clerk)
+            self._assign(clerk, dict(work))
 
     def script(self, clerk: Any, steps: Sequence[tuple]) -> None:
         """Give ``clerk`` a script: ``(time, f, key)`` or ``(time, f, key, value)`` steps.
 
         Each step is issued at its time or when the previous one ends, whichever is later.
+        A new workload or script replaces the clerk's current one (an open operation finishes).
         """
         self._clerks([clerk])
-        self.recorder.workloads[clerk] = make_workload(script=steps)
-        self._kick(clerk)
+        self._assign(clerk, make_workload(script=steps))
 
     def _clerks(self, clerks: Any) -> list:
         if clerks is None:
@@ -238,8 +237,11 @@ class KVCluster:
                 raise InvalidArgument(f"clerks names {c!r}, which is not a clerk; clerks are {self.clerk_ids}")
         return ids
 
-    def _kick(self, clerk: Any) -> None:
+    def _assign(self, clerk: Any, work: dict) -> None:
+        """Give ``clerk`` a new workload: it counts from the operations issued so far."""
         node = self.sim.node(clerk)
+        work["offset"] = node.issued
+        self.recorder.workloads[clerk] = work
         self.sim.after(0.0, node.kick)
 
     # -- running -------------------------------------------------------------------------------------------------
