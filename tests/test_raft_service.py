@@ -199,6 +199,7 @@ def test_a_deposed_leader_accepts_start_its_entries_never_commit_and_their_index
     sim.run(until=sim.now + 300)
     assert not old.get_state()[1] and old.current_term == new.current_term
     assert all(cmd != "doomed" for _, cmd in w.committed)
+    assert list(old.log)[index - 1] == list(new.log)[index - 1] != (term, "doomed")   # 03b's pictures read it
     applied = [e.info for e in sim.trace.custom("apply") if e.node == old.id and e.info["index"] == index]
     assert applied and applied[-1]["command"] != "doomed"   # the old leader applied another command there
 
