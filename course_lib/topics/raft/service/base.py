@@ -23,8 +23,8 @@ from ....sim import Node, NodeDefinitionError, Simulation
 from ....sim.validation import (InvalidArgument, InvalidArgumentType, check_choice,
                                 check_ids, check_int, check_number, check_probability)
 
-#: Names a log uses (the log model's, 03b's RaftBase's, and what Raft classes usually call
-#: their state): a service that defined one would silently replace the log's own.
+#: Names a log uses (the log model's, 03b's RaftBase's, and Figure 2's names for a Raft's state and RPCs
+#: that Raft classes use): a service that defined one would silently replace the log's own.
 LOG_NAMES = frozenset({
     "log", "start", "apply", "apply_snapshot", "snapshot", "log_size", "get_state", "current_term",
     "voted_for", "commit_index", "last_applied", "role", "read_index", "lease_valid", "lease_length",
@@ -33,7 +33,7 @@ LOG_NAMES = frozenset({
     "on_heartbeat", "last_log_index", "last_log_term", "term_at", "next_index", "match_index",
     "snapshot_index", "snapshot_term", "snapshot_size", "on_request_vote", "on_request_vote_reply",
     "on_append_entries", "on_append_entries_reply", "on_install_snapshot",
-    "on_install_snapshot_reply", "votes", "leader_id", "peers", "durable", "hooks",
+    "on_install_snapshot_reply", "peers", "durable", "hooks",
     "ELECTION_TIMEOUT", "HEARTBEAT_INTERVAL", "MAX_ENTRIES", "DRIFT_BOUND",
 })
 #: The service's own hooks: the log calls them, the service defines them.
