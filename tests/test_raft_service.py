@@ -491,3 +491,17 @@ def test_a_new_workload_follows_the_one_before():
     cluster.script("c1", [(0, "get", "x")])
     assert cluster.run_until_done(limit=9000)
     assert [op.f for op in cluster.operations()][:2] == ["put", "get"] and len(cluster.operations()) == 6
+
+
+def test_each_server_applies_its_own_copy_of_a_command_as_it_was_started():
+    sim, nodes = model(seed=12)
+    lead = elect(sim, nodes)
+    command = ["put", "x", "a"]
+    lead.start(command)
+    command.append("changed later")
+    got = {}
+    for node in nodes:
+        node.on_apply = lambda index, cmd, node=node: got.setdefault(node.id, cmd)
+    sim.run(until=sim.now + 200)
+    assert all(cmd == ["put", "x", "a"] for cmd in got.values()) and len(got) == 3
+    assert len({id(cmd) for cmd in got.values()}) == 3

@@ -69,10 +69,12 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import pickle
 from typing import Any, Callable
 
 from ....sim import Node, Simulation
+from ....sim.messages import is_immutable
 from ....sim.validation import InvalidArgument, InvalidArgumentType, check_callable, check_int
 
 #: The message types of the model's own traffic (what pictures and metrics tell apart).
@@ -239,6 +241,8 @@ class LogModel(Node):
         lm = self._lm
         if not self._lm_leads:
             return -1, lm["term"], False
+        if not is_immutable(command):  # the log keeps the command as it was, whatever the caller does next
+            command = copy.deepcopy(command)
         entry = (lm["term"], command)
         lm["entries"].append(entry)
         full = world(self.sim).logs[lm["term"]]
@@ -256,9 +260,11 @@ class LogModel(Node):
     def snapshot(self, index: int, data: Any) -> None:
         """The service has applied everything through ``index`` and ``data`` is its whole state then.
 
-        The model keeps ``data`` (pickled: later changes to the object do not reach it) and
+        The model keeps ``data`` (pickled, so :meth:`snapshot_size` is its size in bytes) and
         drops the log's entries up to ``index``. A snapshot at or below the current one is
-        ignored (as 6.5840's ``Snapshot``).
+        ignored (as 6.5840's ``Snapshot``). ``data`` must be a copy, not the service's live
+        state: a Raft that keeps the object would later restore a newer state under this
+        index, so the model reports a ``data`` that changed afterwards as a broken invariant.
 
         Raises:
             InvalidArgument: ``index`` is beyond what this server has applied, or ``data``
@@ -651,7 +657,8 @@ class LogModel(Node):
                                         "is committed there")
             self._lm_applied = index
             self.record("apply", index=index, command=entry[1], term=entry[0])
-            self.on_apply(index, entry[1])
+            command = entry[1]
+            self.on_apply(index, command if is_immutable(command) else copy.deepcopy(command))
 
     # -- internals: reads -------------------------------------------------------------------------------------------
     def on_lm_confirm(self, msg: Any) -> None:
