@@ -399,6 +399,24 @@ class KVCluster:
         """The largest log size any server had at a sample."""
         return max((size for samples in self._samples.values() for _, size in samples), default=0)
 
+    def summary(self) -> dict:
+        """What the run cost, in one dict: operations (all, ok, open), messages per completed operation
+        (all, and the clerks' own), latency (median, 90th percentile, max), the largest log size."""
+        lat = sorted(self.latencies())
+        client = sum(1 for row in self.sim.trace.filter(kind="send")
+                     if row.node in self.clerk_ids or row.peer in self.clerk_ids)
+        ok = self.counts()["ok"]
+
+        def pick(q: float) -> float:
+            return round(lat[min(len(lat) - 1, int(q * len(lat)))], 3) if lat else float("nan")
+
+        return {**self.counts(),
+                "messages_per_op": round(self.messages_per_op(), 3),
+                "client_messages_per_op": round(client / ok, 3) if ok else float("nan"),
+                "latency_median": pick(0.5), "latency_p90": pick(0.9),
+                "latency_max": round(lat[-1], 3) if lat else float("nan"),
+                "max_log_size": self.max_log_size()}
+
     def __repr__(self) -> str:
         c = self.counts()
         return (f"<KVCluster {self.server_class.__name__} x{len(self.ids)}, {len(self.clerk_ids)} clerks, "
