@@ -1,7 +1,8 @@
 """Lecture 03c's recorded runs of the reference key-value service (data/raft_kv_runs/) are what the recorder makes now.
 
 tools/record_kv_runs.py runs the reference of solutions/03c_raft_kv (read from the solution notebook,
-never from course_lib) and writes the files the lecture reads. These tests record them again and compare:
+never from course_lib), on the log model and on 03b's reference Raft with Part D, and writes the files
+the lecture reads. These tests record them again and compare:
 a change to the simulator, the log model, the harness, the reference or the recorder that alters what the
 lecture shows fails here until the files are recorded again (`.venv/bin/python tools/record_kv_runs.py`).
 The lease runs are the slow part (two drifts over many seeds): only the recorded stale seed is run again,
@@ -35,6 +36,11 @@ def reference(recorder):
     return recorder.load_reference()
 
 
+@pytest.fixture(scope="module")
+def raft(recorder):
+    return recorder.load_raft()
+
+
 def recorded(name: str) -> dict:
     return json.loads((ROOT / "data" / "raft_kv_runs" / f"{name}.json").read_text())
 
@@ -44,9 +50,10 @@ def as_file(recorder, record: dict) -> dict:
     return json.loads(recorder.dumps(record))
 
 
-def test_reads_log_size_and_catch_up_are_fresh(recorder, reference):
-    """Recording the reads, the log sizes and the catch-up again gives the files (else: record them again)."""
-    for name, make in (("reads", recorder.reads), ("log_size", recorder.log_sizes), ("catch_up", recorder.catch_up)):
+def test_reads_log_size_and_catch_up_are_fresh(recorder, reference, raft):
+    """Recording the reads, the log sizes and both catch-ups again gives the files (else: record them again)."""
+    for name, make in (("reads", recorder.reads), ("log_size", recorder.log_sizes), ("catch_up", recorder.catch_up),
+                       ("catch_up_raft", lambda ns: recorder.catch_up(ns, raft))):
         assert as_file(recorder, make(reference)) == recorded(name), f"data/raft_kv_runs/{name}.json is stale: {FIX}"
 
 

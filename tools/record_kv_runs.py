@@ -18,7 +18,8 @@ files to ``data/raft_kv_runs/``:
   snapshots and with them;
 - ``catch_up.json``: a follower that was down while the others snapshotted catches up by the
   leader's snapshot (InstallSnapshot): each server's last applied index over time and the trace
-  rows around the install.
+  rows around the install; ``catch_up_raft.json``: the same on the reference Raft of chapter 03b
+  with its Part D (``solutions/03b_raft``, class ``SnapshotRaft``) instead of the log model.
 
 Trace rows are ``[time, kind, node, peer, type, id, info]`` as
 :func:`course_lib.topics.raft.recorded.rows_of` writes them (:func:`~course_lib.topics.raft.recorded.as_run`
@@ -47,6 +48,8 @@ import reference  # noqa: E402  (tools/reference.py, beside this file)
 OUT = ROOT / "data" / "raft_kv_runs"
 ASSIGNMENT = "03c_raft_kv"
 CELLS = ("setup", "kv_server", "kv_clerk", "kv_reads", "kv_snapshots")
+RAFT_ASSIGNMENT = "03b_raft"
+RAFT_CELLS = ("setup", "raft", "raft_persistence", "raft_snapshots")
 SEED = 2024
 MODES = ("log", "read_index", "lease")
 #: Reads per measurement, and the cluster sizes measured.
@@ -69,6 +72,11 @@ def _r(x: Any) -> Any:
 def load_reference() -> dict:
     """Execute the solution notebook's setup and solution cells; return their namespace."""
     return reference.load_reference(ASSIGNMENT, cells=CELLS)
+
+
+def load_raft() -> type:
+    """03b's reference Raft with Part D (snapshots), from its solution notebook."""
+    return reference.load_reference(RAFT_ASSIGNMENT, cells=RAFT_CELLS)["SnapshotRaft"]
 
 
 def server_class(ns: dict, mode: str) -> type:
@@ -217,10 +225,17 @@ def log_sizes(ns: dict) -> dict:
 
 
 # -- a lagging follower catches up by snapshot ---------------------------------------------------------------
-def catch_up(ns: dict) -> dict:
-    """The same workload with snapshots; a follower is down from CRASH_AT to RESTART_AT."""
-    c = KVCluster(ns["SnapshotKVServer"], ns["Clerk"], n=3, seed=f"{SEED}/catch_up", clerks=3,
-                  snapshot_threshold=THRESHOLD)
+def catch_up(ns: dict, raft: type | None = None) -> dict:
+    """The same workload with snapshots; a follower is down from CRASH_AT to RESTART_AT.
+
+    ``raft``: run on that Raft class (03b's reference with Part D) instead of the log model; its
+    servers have no ReadIndex or lease, so the reference service's gets go through the log there.
+    """
+    server = ns["SnapshotKVServer"]
+    if raft is not None:
+        server = type(server.__name__, (server,), {"on_kv_request": ns["KVServer"].on_kv_request})
+    c = KVCluster(server, ns["Clerk"], n=3, seed=f"{SEED}/catch_up", clerks=3, snapshot_threshold=THRESHOLD,
+                  log=LogModel if raft is None else raft)
     _workload(c)
     c.run(CRASH_AT)
     leader = c.leader()
@@ -231,27 +246,37 @@ def catch_up(ns: dict) -> dict:
     c.run_for(150.0)   # followers learn the last commits with the next heartbeats
     if c.linearizable().valid is not True:
         raise RuntimeError("catch-up run: not linearizable")
-    installs = [e for e in c.sim.trace.custom("install_snapshot") if e.node == lagging]
+    # The log model records a follower's install as "install_snapshot"; a Raft hands every snapshot it
+    # installs to the service through its checked apply_snapshot, recorded as "apply_snapshot".
+    install = "install_snapshot" if raft is None else "apply_snapshot"
+    installs = [e for e in c.sim.trace.custom(install) if e.node == lagging and e.time > RESTART_AT]
     if not installs:
         raise RuntimeError(f"catch-up run: {lagging} never installed a snapshot")
     applied: dict = {s: [] for s in c.ids}
     for e in c.sim.trace:
-        if e.kind == "custom" and e.type in ("apply", "install_snapshot"):
+        if e.kind == "custom" and e.type in ("apply", install):
             applied[e.node].append([_r(e.time), e.info["index"]])
     window = (_r(RESTART_AT - 5.0), _r(installs[0].time + 40.0))
-    snapshots = [[_r(e.time), e.node, e.info["index"]] for e in c.sim.trace.custom("snapshot")]
-    return {"leader": leader, "lagging": lagging, "crash": CRASH_AT, "restart": RESTART_AT,
-            "threshold": THRESHOLD,
-            "installs": [[_r(e.time), e.info["index"], e.info["size"]] for e in installs],
-            "snapshots": snapshots, "applied": applied,
+    rows = rows_of(c.sim, [window], custom=("role", install, "snapshot"))
+    for row in rows:
+        if row[1] == "custom" and row[4] == install:
+            row[6] = {"index": row[6]["index"]}    # not the snapshot's data
+    return {"log": "LogModel" if raft is None else raft.__name__,
+            "leader": leader, "lagging": lagging, "crash": CRASH_AT, "restart": RESTART_AT,
+            "threshold": THRESHOLD, "install": install,
+            "installs": [[_r(e.time), e.info["index"]] for e in installs],
+            "snapshots": [[_r(e.time), e.node, e.info["index"]] for e in c.sim.trace.custom("snapshot")],
+            "applied": applied,
+            "install_sends": [_r(e.time) for e in c.sim.trace.filter(kind="send")
+                              if e.type in ("lm_install", "install_snapshot") and e.peer == lagging],
             "samples": {s: [[_r(t), size] for t, size in samples] for s, samples in c.log_sizes().items()},
-            "nodes": list(c.ids), "end": _r(c.now), "windows": [list(window)],
-            "rows": rows_of(c.sim, [window], custom=("role", "install_snapshot", "snapshot"))}
+            "nodes": list(c.ids), "end": _r(c.now), "windows": [list(window)], "rows": rows}
 
 
-def record_all(ns: dict) -> dict:
-    """Every record, by file name."""
-    return {"reads": reads(ns), "lease_drift": lease_drift(ns), "log_size": log_sizes(ns), "catch_up": catch_up(ns)}
+def record_all(ns: dict, raft: type) -> dict:
+    """Every record, by file name (``raft``: 03b's reference Raft with Part D)."""
+    return {"reads": reads(ns), "lease_drift": lease_drift(ns), "log_size": log_sizes(ns),
+            "catch_up": catch_up(ns), "catch_up_raft": catch_up(ns, raft)}
 
 
 def dumps(record: dict) -> str:
@@ -259,7 +284,7 @@ def dumps(record: dict) -> str:
 
 
 def main() -> None:
-    records = record_all(load_reference())
+    records = record_all(load_reference(), load_raft())
     OUT.mkdir(parents=True, exist_ok=True)
     total = 0
     for name, rec in records.items():
