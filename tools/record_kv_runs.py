@@ -228,14 +228,11 @@ def log_sizes(ns: dict) -> dict:
 def catch_up(ns: dict, raft: type | None = None) -> dict:
     """The same workload with snapshots; a follower is down from CRASH_AT to RESTART_AT.
 
-    ``raft``: run on that Raft class (03b's reference with Part D) instead of the log model; its
-    servers have no ReadIndex or lease, so the reference service's gets go through the log there.
+    ``raft``: run on that Raft class (03b's reference with Part D) instead of the log model; a Raft
+    offers no ReadIndex or lease, so the reference service's gets go through the log there.
     """
-    server = ns["SnapshotKVServer"]
-    if raft is not None:
-        server = type(server.__name__, (server,), {"on_kv_request": ns["KVServer"].on_kv_request})
-    c = KVCluster(server, ns["Clerk"], n=3, seed=f"{SEED}/catch_up", clerks=3, snapshot_threshold=THRESHOLD,
-                  log=LogModel if raft is None else raft)
+    c = KVCluster(ns["SnapshotKVServer"], ns["Clerk"], n=3, seed=f"{SEED}/catch_up", clerks=3,
+                  snapshot_threshold=THRESHOLD, log=LogModel if raft is None else raft)
     _workload(c)
     c.run(CRASH_AT)
     leader = c.leader()
