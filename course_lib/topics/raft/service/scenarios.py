@@ -422,7 +422,7 @@ def _cut_off_leader(cluster: KVCluster, what: str) -> None:
     cluster.node(old).clock.set_drift(0.4)
     _begin(cluster, "c1", "put", "y")
     _begin(cluster, "c2", "put", "x")
-    _done(cluster, "c2", what, cluster.now + 3000.0, f"on the majority's side of a partition (old leader {old})")
+    _done(cluster, "c2", what, cluster.now + SETTLE, f"on the majority's side of a partition (old leader {old})")
     _begin(cluster, "c3", "get", "x")
     cluster.run(cluster.now + 600.0)
     cluster.heal()
@@ -439,7 +439,7 @@ def _index_reused(cluster: KVCluster, what: str) -> None:
     _new_leader(cluster, old, what)
     for _ in range(3):
         _begin(cluster, "c2", "put", "z")
-        _done(cluster, "c2", what, cluster.now + 3000.0, f"on the majority's side of a partition (old leader {old})")
+        _done(cluster, "c2", what, cluster.now + SETTLE, f"on the majority's side of a partition (old leader {old})")
     _begin(cluster, "c1", "put", "y")
     cluster.run(cluster.now + 11.0)
     cluster.heal()
