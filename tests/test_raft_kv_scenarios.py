@@ -128,3 +128,14 @@ def test_reads_skip_log_counts_entries_per_get(ref):
     with pytest.raises(ScenarioFailed, match=r"1\.00 entries per get"):
         kv_reads_skip_log(ref["KVServer"], ref["Clerk"], 0)
     kv_reads_skip_log(ref["FastReadKVServer"], ref["Clerk"], 0)
+
+
+def test_lease_drift_has_the_cut_off_leader_answer_under_its_lease(ref):
+    """In "lease_drift" with lease reads, the cut-off leader (its clock slow, the others' fast) still answers gets
+    after the cut, under its lease, and stops before the new leader's put completes."""
+    lease = type("LeaseKVServer", (ref["FastReadKVServer"],), {"READ_MODE": "lease"})
+    cluster = kv_scripted(lease, ref["Clerk"], 0, schedule="lease_drift")
+    (put,) = [op for op in cluster.operations() if op.process == "c2" and op.f == "put"]
+    under_lease = [op for op in cluster.operations() if op.process == "c1" and op.f == "get"
+                   and op.status == "ok" and put.call_time <= op.call_time and op.return_time < put.return_time]
+    assert under_lease, "no get was answered on the cut-off leader under its lease"
