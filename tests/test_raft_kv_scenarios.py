@@ -79,7 +79,7 @@ def test_the_reference_passes_every_schedule_in_both_read_modes(ref):
 def test_lost_reply_makes_the_clerk_retry_an_applied_append(ref):
     """In "lost_reply" c1's append is applied once, yet c1 asks again (its replies were lost), and gets done."""
     cluster = kv_scripted(ref["KVServer"], ref["Clerk"], 4, schedule="lost_reply")
-    asks = [e for e in cluster.sim.trace.filter(kind="send", node="c1")]
+    asks = cluster.sim.trace.filter(kind="send", node="c1")
     assert len(asks) >= 2, asks
     lost = [e for e in cluster.sim.trace.filter(kind="drop") if e.peer == "c1"]
     assert lost, "no reply to c1 was lost"
