@@ -50,7 +50,7 @@ lab: setup
 	$(BIN)/jupyter lab --no-browser --ServerApp.root_dir="$(CURDIR)" $(ALLOW_ROOT)
 
 test: setup lint
-	$(BIN)/python -m pytest -n 2 --dist loadscope tests notebooks course_lib --doctest-modules --nbval --nbval-current-env \
+	$(BIN)/python -m pytest -n 2 --dist loadscope --no-loadscope-reorder tests notebooks course_lib --doctest-modules --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg --durations=15
 
 # Lint (ruff.toml) and the layers contract of course_lib (.importlinter); part of `make test`.
