@@ -1,9 +1,9 @@
 """Chapter 03c's service framework: the replicated-log model's behaviours, the harness, the naive service.
 
 Each behaviour the log model promises a service (see ``course_lib/topics/raft/service/log.py``) is
-forced here by a partition or a crash at a chosen time, and asserted. A small honest service and
-clerk, written in this file only (never in course_lib: they would be the exercise's answer), show
-that a correct service passes the checker where the naive one fails.
+forced here by a partition or a crash at a chosen time, and asserted. The exercise's reference
+service and clerk, loaded from the solution notebook (never copied into course_lib or the tests: they
+are the exercise's answer), show that a correct service passes the checker where the naive one fails.
 """
 
 from __future__ import annotations
@@ -13,133 +13,28 @@ import time
 import pytest
 
 from course_lib.sim import NodeDefinitionError, ScenarioFailed, Simulation, Uniform
-from course_lib.topics.raft.service import (ClerkBase, KVCluster, KVServiceBase, LogModel, NaiveClerk,
-                                            NaiveKVServer, world)
+from course_lib.topics.raft.service import KVCluster, KVServiceBase, LogModel, NaiveClerk, NaiveKVServer, world
+from tools.reference import load_reference
 
 
-# -- an honest service and clerk, for these tests only -------------------------------------------------
+# -- the exercise's reference service and clerk (loaded from solutions/03c_raft_kv, never copied) ---------------
 
-class HonestServer(KVServiceBase):
-    def __init__(self):
-        super().__init__()
-        self.kv = {}
-        self.seen = {}        # client -> (seq, result)
-        self.waiting = {}     # index -> [(request, client, seq)]
-
-    def on_kv_op(self, msg):
-        last = self.seen.get(msg.client)
-        if last is not None and last[0] >= msg.seq:
-            if last[0] == msg.seq:
-                self.reply(msg, "kv_done", err=None, value=last[1])
-            return
-        index, _term, leading = self.start((msg.client, msg.seq, msg.op, msg.key, msg.value))
-        if not leading:
-            self.reply(msg, "kv_done", err="wrong leader", value=None)
-            return
-        self.waiting.setdefault(index, []).append((msg, msg.client, msg.seq))
-
-    def on_apply(self, index, command):
-        if command is not None:
-            client, seq, op, key, value = command
-            last = self.seen.get(client)
-            if last is None or last[0] < seq:
-                old = self.kv.get(key, "")
-                if op == "put":
-                    self.kv[key] = value
-                elif op == "append":
-                    self.kv[key] = old + value
-                self.seen[client] = (seq, old if op == "get" else None)
-        for msg, client, seq in self.waiting.pop(index, []):
-            if command is not None and command[:2] == (client, seq):
-                self.reply(msg, "kv_done", err=None, value=self.seen[client][1])
-            else:
-                self.reply(msg, "kv_done", err="lost", value=None)
-        if self.snapshot_threshold is not None and self.log_size() > self.snapshot_threshold:
-            self.snapshot(index, {"kv": dict(self.kv), "seen": dict(self.seen)})
-
-    def on_apply_snapshot(self, index, term, data):
-        self.kv = dict(data["kv"])
-        self.seen = dict(data["seen"])
+REF = load_reference("03c_raft_kv", cells=("setup", "kv_server", "kv_clerk", "kv_reads", "kv_snapshots"))
+HonestClerk = REF["Clerk"]
 
 
-class HonestClerk(ClerkBase):
-    def __init__(self):
-        super().__init__()
-        self.seq = 0
-        self.target = 0
+class HonestServer(REF["SnapshotKVServer"]):
+    """The reference with every get through the log (Part 1's reads), and Part 3's snapshots."""
 
-    def get(self, key, done):
-        self._op("get", key, None, done)
-
-    def put(self, key, value, done):
-        self._op("put", key, value, lambda _v: done())
-
-    def append(self, key, value, done):
-        self._op("append", key, value, lambda _v: done())
-
-    def _op(self, op, key, value, finish):
-        self.seq += 1
-        seq = self.seq
-
-        def attempt():
-            server = self.servers[self.target % len(self.servers)]
-
-            def answered(reply):
-                if reply.err is None:
-                    finish(reply.value)
-                else:
-                    self.target += 1
-                    self.set_timer(10.0, attempt)
-
-            def lost(_request):
-                self.target += 1
-                attempt()
-
-            self.request(server, "kv_op", timeout=120.0, on_reply=answered, on_timeout=lost,
-                         op=op, key=key, value=value, client=self.client_id, seq=seq)
-
-        attempt()
+    def on_kv_request(self, msg):
+        REF["KVServer"].on_kv_request(self, msg)
 
 
-class FastReads(HonestServer):
-    MODE = "read_index"
-    def __init__(self):
-        super().__init__()
-        self.applied_to = 0
-        self.parked = []   # (index, msg)
-    def on_apply(self, index, command):
-        super().on_apply(index, command)
-        self.applied_to = index
-        self._release()
-    def on_apply_snapshot(self, index, term, data):
-        super().on_apply_snapshot(index, term, data)
-        self.applied_to = index
-        self._release()
-    def _release(self):
-        ready = [p for p in self.parked if p[0] <= self.applied_to]
-        self.parked = [p for p in self.parked if p[0] > self.applied_to]
-        for _, msg in ready:
-            self.reply(msg, "kv_done", err=None, value=self.kv.get(msg.key, ""))
-    def on_kv_op(self, msg):
-        if msg.op != "get":
-            return super().on_kv_op(msg)
-        if self.MODE == "lease":
-            if self.lease_valid():
-                self.parked.append((self.commit_index, msg))
-                self._release()
-            else:
-                self.reply(msg, "kv_done", err="no lease", value=None)
-            return
-        def confirmed(index):
-            if index is None:
-                self.reply(msg, "kv_done", err="not confirmed", value=None)
-            else:
-                self.parked.append((index, msg))
-                self._release()
-        self.read_index(confirmed)
+FastReads = REF["SnapshotKVServer"]          # ReadIndex reads (the reference's default READ_MODE)
+
 
 class LeaseReads(FastReads):
-    MODE = "lease"
+    READ_MODE = "lease"
 
 
 # -- helpers ----------------------------------------------------------------------------------------------
@@ -266,11 +161,11 @@ def test_a_crash_loses_volatile_state_and_a_restart_replays_the_snapshot_then_th
     cluster.run(cluster.now + 2)
     back = cluster.node("s2")
     assert back.incarnation == 1 and back.last_applied == back.snapshot_index()
-    assert back.kv  # the snapshot gave the service its state back, before any apply
+    assert back.data  # the snapshot gave the service its state back, before any apply
     assert cluster.run_until_done(limit=6000)
     cluster.run(cluster.now + 300)
     leader = cluster.node(cluster.leader())
-    assert back.kv == leader.kv
+    assert back.data == leader.data
     cluster.check_linearizable()
 
 
@@ -285,7 +180,7 @@ def test_a_follower_behind_the_leaders_snapshot_receives_it():
     cluster.run(2000)
     installs = [e for e in cluster.sim.trace.custom("install_snapshot") if e.node == lagging]
     assert installs
-    assert cluster.node(lagging).kv == cluster.node(cluster.leader()).kv
+    assert cluster.node(lagging).data == cluster.node(cluster.leader()).data
     cluster.check_linearizable()
 
 
@@ -412,15 +307,10 @@ def test_stale_reads_names_the_reads_that_missed_a_finished_write():
 
 
 def test_a_learners_03b_raft_can_replace_the_log_model():
-    import pathlib
-    import sys
-
-    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tools"))
-    from reference import load_reference
-
+    """The whole 03c reference (its gets go through the log: a Raft has no read_index) on 03b's reference."""
     cells = ("setup", "raft", "raft_persistence", "raft_snapshots")
     raft = load_reference("03b_raft", cells=cells)["SnapshotRaft"]   # 03b's Part D: snapshots too
-    cluster = KVCluster(HonestServer, HonestClerk, seed=3, clerks=3, log=raft, snapshot_threshold=5)
+    cluster = KVCluster(REF["SnapshotKVServer"], HonestClerk, seed=3, clerks=3, log=raft, snapshot_threshold=5)
     cluster.workload(ops=20, keys=("x", "y"))
     cluster.partition([["s1"], ["s2", "s3"]], at=800, heal_at=1400)
     cluster.crash("s2", at=2000, restart_at=2300)
@@ -428,7 +318,7 @@ def test_a_learners_03b_raft_can_replace_the_log_model():
     cluster.run(2600)
     assert "election_safety" in cluster.sim.invariants
     cluster.check_linearizable()
-    assert type(cluster.node("s1")).__name__ == "HonestServerOnSnapshotRaft"
+    assert type(cluster.node("s1")).__name__ == "SnapshotKVServerOnSnapshotRaft"
     assert cluster.max_log_size() <= 2 * 5 + 5
     restored = [e for e in cluster.sim.trace.custom("apply_snapshot") if e.node == "s2"]
     assert restored and restored[0].time >= 2300    # the restart restored s2's snapshot first
@@ -456,7 +346,7 @@ def test_a_service_that_hands_its_live_state_to_snapshot_is_caught():
         def on_apply(self, index, command):
             super().on_apply(index, command)
             if self.log_size() > 3:
-                self.snapshot(index, {"kv": self.kv, "seen": self.seen})   # shared, changed later
+                self.snapshot(index, {"data": self.data, "last": self.last})   # shared, changed later
 
     from course_lib.sim import InvariantViolation
 
