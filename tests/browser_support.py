@@ -271,11 +271,23 @@ class LabPage:
         self.page_errors: list[str] = []
         page.on("pageerror", lambda exc: self.page_errors.append(str(exc)))
 
+    def boot(self, timeout_ms: int = 90_000) -> None:
+        """Load JupyterLab itself (no notebook) in this tab: every notebook then opens inside it."""
+        self.page.goto(f"{self.server.base_url}/lab?token={self.server.token}")
+        self.page.locator("#jp-main-statusbar").wait_for(timeout=timeout_ms)
+        self.page.locator(".lm-MenuBar-item", has_text=re.compile("^File$")).wait_for(timeout=timeout_ms)
+
     def open(self, relpath: str, timeout_ms: int = 90_000) -> None:
-        """Open the notebook at ``relpath``, accept a kernel-select dialog, wait for Idle."""
-        self.page.goto(self.server.lab_url(relpath))
+        """Open the notebook at ``relpath`` with File → Open from Path…, accept a kernel-select
+        dialog, and wait for Idle. The tab must show JupyterLab already (:meth:`boot`): loading the
+        whole application again for each notebook cost Chromium seconds of CPU a notebook."""
+        self.page_errors.clear()
+        self.menu("File", "Open from Path…")
+        dialog = self.page.locator(".jp-Dialog")
+        dialog.locator("input").fill(relpath)
+        dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
         # Find the notebook by its tab's tooltip ("Name: ...\nPath: ...", set once the file is
-        # loaded): a restored tab may carry the same file name.
+        # loaded): another tab may carry the same file name.
         panel_id = self.page.wait_for_function(_TAB_OF_PATH, arg=relpath, timeout=timeout_ms,
                                                polling=200).json_value()
         self.panel = self.page.locator(f"[id='{panel_id}']")
@@ -293,6 +305,20 @@ class LabPage:
             time.sleep(0.2)
         raise AssertionError(f"kernel of {relpath} never became Idle; status bar: "
                              f"{self.status_text()!r}; server log:\n{self.server.log_tail()}")
+
+    def close(self, timeout_ms: int = 30_000) -> None:
+        """File → Close and Shut Down Notebook…, confirmed: the tab goes, and its kernel with it."""
+        if self.panel is None:
+            return
+        self.focus_notebook()
+        self.menu("File", "Close and Shut Down Notebook…")
+        self.page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept").click()
+        self.panel.wait_for(state="detached", timeout=timeout_ms)
+        self.panel = None
+
+    def dialogs(self) -> list[str]:
+        """Return the text of every dialog open in the tab."""
+        return self.page.locator(".jp-Dialog").all_inner_texts()
 
     def status_text(self) -> str:
         return self.page.locator("#jp-main-statusbar").inner_text()

@@ -5,10 +5,11 @@ sees: JupyterLab opens each lecture notebook, Run All Cells finishes without an 
 render (the widget extension matches ipywidgets), a slider reaches the kernel and the picture
 changes, and an exercise notebook has nbgrader's Validate button.
 
-All tests share one server and one browser (module-scoped fixtures; ``--dist loadscope`` keeps
-the file on one xdist worker). Notebooks are opened as copies under ``artifacts/browser-tmp/``
-because JupyterLab autosaves into the file it shows. Screenshots, the server log and timings go
-to ``artifacts/browser/``.
+All tests share one server, one browser and one JupyterLab tab (module-scoped fixtures;
+``--dist loadscope`` keeps the file on one xdist worker): JupyterLab loads once, and each notebook
+is opened in it with File → Open from Path…, then closed with its kernel. Notebooks are opened as
+copies under ``artifacts/browser-tmp/`` because JupyterLab autosaves into the file it shows.
+Screenshots, the server log and timings go to ``artifacts/browser/``.
 
 Needs Debian's Chromium (``apt-get install -y chromium``). ``COURSE_SKIP_BROWSER=1`` skips, loudly,
 for contributors without root; CI must never set it.
@@ -124,14 +125,34 @@ def screenshots(lab_page: LabPage, name: str):
     lab_page.screenshot(ARTIFACTS / f"{name}.png")
 
 
-@pytest.fixture
-def lab_page(lab, browser_context, workdir):
-    """A new JupyterLab tab; its kernels are shut down and the tab closed afterwards."""
-    lab.forget_workspaces()  # each test starts with only its own notebook open
+@pytest.fixture(scope="module")
+def lab_tab(lab, browser_context):
+    """One JupyterLab tab for the whole file: the application loads once, notebooks open inside it."""
+    lab.forget_workspaces()  # the tab starts with no notebook open
     page = browser_context.new_page()
-    yield LabPage(page, lab)
+    tab = LabPage(page, lab)
+    tab.boot()
+    yield tab
     page.close()
-    lab.shutdown_kernels_under(workdir.relative_to(REPO).as_posix())
+
+
+@pytest.fixture
+def lab_page(lab_tab, lab, workdir):
+    """The JupyterLab tab, with no notebook open and no dialog; the test's notebook is closed
+    and its kernel shut down afterwards. After a failure the tab loads JupyterLab afresh, so
+    that what a failed test left behind (a dialog, a busy kernel) cannot fail the next one."""
+    assert not lab_tab.dialogs(), f"a dialog is open before the test: {lab_tab.dialogs()}"
+    clean = False
+    try:
+        yield lab_tab
+        lab_tab.close()
+        clean = not lab_tab.dialogs()
+    finally:
+        lab_tab.panel = None
+        lab.shutdown_kernels_under(workdir.relative_to(REPO).as_posix())
+        if not clean:
+            lab.forget_workspaces()
+            lab_tab.boot()
 
 
 def test_fresh_user_finds_the_course_kernel(tmp_path):
