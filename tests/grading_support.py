@@ -106,6 +106,18 @@ def wrong_implementations(assignment: str) -> list[WrongImplementation]:
     return [load_wrong(p) for p in sorted(folder.glob("*.patch"))] if folder.is_dir() else []
 
 
+def broken_case(assignment: str, kind: str) -> WrongImplementation | None:
+    """The kept mistake of ``kind`` ('loop' or 'raise') that breaks only some tests, or None.
+
+    The first of each kind per assignment (``# expect-only`` patches, a loop when its file name
+    says so): test_autograde.py grades it with nbgrader's own autograde, which must finish and
+    give every test it does not break its points.
+    """
+    cases = [w for w in wrong_implementations(assignment) if w.expect_only
+             and (("loop" in w.path.stem) == (kind == "loop"))]
+    return cases[0] if cases else None
+
+
 def strip_markers(source: str) -> str:
     """Remove nbgrader's solution and hidden-test delimiter lines (comments) from a cell."""
     return "\n".join(line for line in source.splitlines()

@@ -27,9 +27,8 @@ import nbformat
 import pytest
 
 from course_lib.grading.classroom import cell_scores, grade_class
-from grading_support import (apply_wrong, as_submission, assignments, feedback_code_text, gradebook_scores,
-                             hidden_test_lines, make_course, max_score, nbgrader, notebooks,
-                             wrong_implementations)
+from grading_support import (apply_wrong, as_submission, assignments, broken_case, feedback_code_text,
+                             gradebook_scores, hidden_test_lines, make_course, max_score, nbgrader, notebooks)
 
 #: The smallest assignment (fastest to grade): the classroom cycle and the parallel regrade run on it.
 CLASSROOM = "00_welcome" if "00_welcome" in assignments() else assignments()[0]
@@ -37,13 +36,6 @@ STUDENTS = ("reference", "untouched")
 COURSE_ID = "distributed-systems"
 #: The submission time of submissions put in submitted/ directly (collected ones have their own).
 PLACED_AT = "2026-01-05 09:00:00.000000 UTC"
-
-
-def broken_case(assignment, kind):
-    """The kept mistake of ``kind`` ('loop' or 'raise') that breaks only some tests, or None."""
-    cases = [w for w in wrong_implementations(assignment) if w.expect_only
-             and (("loop" in w.path.stem) == (kind == "loop"))]
-    return cases[0] if cases else None
 
 
 def broken_student(kind, wrong):
@@ -223,10 +215,14 @@ def test_broken_code_costs_only_its_tests_points(term, assignment, kind):
     if wrong is None:
         pytest.skip(f"{assignment} keeps no '{kind}' mistake that breaks only some tests")
     student = broken_student(kind, wrong)
-    if kind == "loop":  # graded on its own: each looping cell waits out the (short) timeout
+    if kind == "loop":  # graded on its own: each looping cell spins until the (short) timeout
+        # The patch's own timeout, which its make-check run in test_wrong_implementations.py uses
+        # too: every other cell of the notebook finishes well within it (in 00_welcome, the
+        # slowest, the setup cell, takes 1.6 s on a busy machine), and each second more costs a
+        # second of CPU per looping test (three in 00_welcome's).
         submit_answers(course, assignment, student, with_mistake(wrong, root))
         nbgrader(course, "autograde", assignment, "--force", f"--student={student}",
-                 f"--Execute.timeout={max(wrong.timeout, 10)}")
+                 f"--Execute.timeout={wrong.timeout}")
     from nbgrader.api import Gradebook
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         sub = gb.find_submission(assignment, student)
