@@ -27,16 +27,26 @@ def test_exercises_has_no_assignment_that_solutions_lacks():
         f"exercises/ has {released} but solutions/ has {ASSIGNMENTS}: run `make exercises`")
 
 
+@pytest.fixture(scope="module")
+def generated_course(tmp_path_factory):
+    """A temporary course where one ``nbgrader generate_assignment "*"`` released every assignment.
+
+    One run for all: nbgrader's start-up (imports, the gradebook's migrations) costs more than
+    generating an assignment, and it was paid once per assignment (~4 s of CPU each).
+    """
+    course = make_course(tmp_path_factory.mktemp("generated") / "course")
+    nbgrader(course, "generate_assignment", "*", "--force")
+    return course
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_exercises_are_generated_from_solutions(assignment, tmp_path):
+def test_exercises_are_generated_from_solutions(assignment, generated_course):
     """nbgrader generate_assignment, run on a copy, reproduces exercises/<assignment> byte for byte.
 
     The check works in a temporary course: it never touches exercises/, where a
     learner may have written answers.
     """
-    course = make_course(tmp_path / "course")
-    nbgrader(course, "generate_assignment", assignment, "--force")
-    generated = course / "exercises" / assignment
+    generated = generated_course / "exercises" / assignment
     committed = EXERCISES / assignment
     gen_files = sorted(p.relative_to(generated).as_posix() for p in generated.rglob("*") if p.is_file())
     com_files = sorted(p.relative_to(committed).as_posix() for p in committed.rglob("*")
