@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from ....history import History, Operation
+from ....history import History, Operation, operations_of
 from ....sim.validation import InvalidArgument, InvalidArgumentType, check_number, check_type
 from ....viz.failure import failure_diagram, failure_time
 from ....viz.spacetime import check_axes
@@ -24,18 +24,6 @@ from .base import recorder
 MARGIN = 30.0
 #: Time drawn before a failure that names no operation (and after an operation that never completed).
 WINDOW = 600.0
-
-
-def _ops(history: Any) -> list[Operation]:
-    if isinstance(history, History):
-        return history.operations()
-    if isinstance(history, (str, bytes)) or not isinstance(history, Iterable):
-        raise InvalidArgumentType(f"history={history!r} must be a History or a list of its operations")
-    ops = list(history)
-    for op in ops:
-        if not isinstance(op, Operation):
-            raise InvalidArgumentType(f"history holds {op!r}, which is not an Operation")
-    return ops
 
 
 def key_timeline(history: Any, key: Any, *, highlight: Iterable[Operation] = (), ax: Any = None,
@@ -51,7 +39,7 @@ def key_timeline(history: Any, key: Any, *, highlight: Iterable[Operation] = (),
     """
     if hasattr(history, "history") and isinstance(history.history, History):
         history = history.history
-    ops = [op for op in _ops(history) if op.key == key]
+    ops = [op for op in operations_of(history) if op.key == key]
     if not ops:
         raise InvalidArgument(f"key={key!r}: no operation of the history is on that key")
     marked = list(highlight)
