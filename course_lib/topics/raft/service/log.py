@@ -498,15 +498,22 @@ class LogModel(Node):
             self.send(peer, "lm_append", term=lm["term"], upto=upto, commit=self._lm_commit,
                       snap=lm["snap_index"], sent=sent)
 
-    def on_lm_append(self, msg: Any) -> None:
+    def _lm_from_leader(self, msg: Any) -> bool:
+        """A leader's ``lm_append`` or ``lm_install``: refuse an older term (False), else follow it."""
         lm = self._lm
         if msg.term < lm["term"]:
             self.send(msg.src, "lm_ack", term=lm["term"], match=0, sent=msg.sent, need=False)
-            return
+            return False
         if msg.term > lm["term"] or self.role != "follower":
             self._lm_adopt(msg.term)
         self._lm_heard = self.clock.now()
         self._lm_reset_election()
+        return True
+
+    def on_lm_append(self, msg: Any) -> None:
+        if not self._lm_from_leader(msg):
+            return
+        lm = self._lm
         last, _ = self._lm_last()
         if last < msg.snap:
             # the leader no longer holds the entries this server lacks: it needs its snapshot
@@ -573,14 +580,9 @@ class LogModel(Node):
             self._lm_schedule_burst()
 
     def on_lm_install(self, msg: Any) -> None:
-        lm = self._lm
-        if msg.term < lm["term"]:
-            self.send(msg.src, "lm_ack", term=lm["term"], match=0, sent=msg.sent, need=False)
+        if not self._lm_from_leader(msg):
             return
-        if msg.term > lm["term"] or self.role != "follower":
-            self._lm_adopt(msg.term)
-        self._lm_heard = self.clock.now()
-        self._lm_reset_election()
+        lm = self._lm
         if msg.index > lm["snap_index"]:
             last, _ = self._lm_last()
             offset = msg.index - lm["snap_index"]
