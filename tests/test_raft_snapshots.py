@@ -335,3 +335,25 @@ def test_a_follower_behind_the_snapshot_gets_it(reference):
     sim = raft.snapshot_install(reference[1], seed=3, iterations=1)
     sent = [row.type for row in sim.trace.filter(kind="send")]
     assert sent.count("install_snapshot") >= 1 and sent.count("install_snapshot_reply") >= 1
+
+
+def test_log_rows_draws_a_compacted_log_at_its_own_indices():
+    """log_rows puts a compacted log's entries at their indices, after a block standing for the snapshot."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_lib.topics.raft import log_rows
+
+    class Shown:
+        def __init__(self, id, log, commit_index):
+            self.id, self.log, self.commit_index = id, log, commit_index
+
+    compacted = RaftLog([(1, "a"), (1, "b"), (2, "c"), (2, "d")])
+    compacted.compact(2, data=("a", "b"))
+    ax = log_rows([Shown("s1", compacted, 4), Shown("s2", [(1, "a"), (1, "b"), (2, "c")], 3)])
+    cells = sorted((round(r.get_x()), round(r.get_y() + 0.4)) for r in ax.patches if r.get_width() == 0.9)
+    assert cells == [(0, 0), (1, 0), (2, 0), (2, 1), (3, 1)]   # s1 (top row): entries 3 and 4 only
+    assert "snapshot 1..2" in [t.get_text() for t in ax.texts]
+    plt.close("all")

@@ -162,8 +162,15 @@ def log_rows(nodes: Any, *, ax: Any = None, title: str | None = None, last: int 
         _, ax = plt.subplots(figsize=(min(0.45 * width + 2, 14), 0.5 * len(nodes) + 1))
     for lane, node in enumerate(nodes):
         y = len(nodes) - 1 - lane
-        log = list(getattr(node, "log", []))[:width]
-        for i, entry in enumerate(log):
+        full = getattr(node, "log", [])
+        # A compacted log (RaftLog) holds only the entries after its snapshot: draw them at their
+        # own indices, after a block that stands for the snapshot.
+        base = min(getattr(full, "snapshot_index", 0), width)
+        if base:
+            ax.add_patch(Rectangle((0.05, y - 0.4), base - 0.1, 0.8, facecolor="#dddddd", edgecolor="#999999",
+                                   hatch="//"))
+            ax.text(base / 2, y, f"snapshot 1..{base}", ha="center", va="center", fontsize=8)
+        for i, entry in enumerate(list(full)[:width - base], start=base):
             term = entry[0]
             ax.add_patch(Rectangle((i + 0.05, y - 0.4), 0.9, 0.8, color=term_color(term)))
             if width <= 40:
