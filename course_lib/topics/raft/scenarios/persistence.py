@@ -8,7 +8,7 @@ from ....sim import Simulation
 from ..harness import RaftCluster, ScriptedPeer, _fail, watch
 from ..messages import AppendEntries, RequestVote
 from ..node import ELECTION_TIMEOUT
-from .support import _cmd, _counts, _new
+from .support import _cmd, _counts, _heal_all, _new
 
 
 def persist_state(cls: type, seed: Any) -> Simulation:
@@ -196,10 +196,7 @@ def figure8(cls: type, seed: Any, *, n: int = 5, iterations: int = 300, unreliab
                     up += 1
     c.set_long_reordering(False)
     c.set_unreliable(False)
-    for i in c.ids:
-        if c.sim.node(i).crashed:
-            c.restart(i)
-        c.connect(i)
+    _heal_all(c)
     c.one(_cmd(c), n)
     return c.sim
 
@@ -269,10 +266,7 @@ def churn(cls: type, seed: Any, *, n: int = 5, rounds: int = 20, unreliable: boo
         c.run(0.7 * ELECTION_TIMEOUT[1])
     c.run(ELECTION_TIMEOUT[1])
     c.set_unreliable(False)
-    for i in c.ids:
-        if c.sim.node(i).crashed:
-            c.restart(i)
-        c.connect(i)
+    _heal_all(c)
     c.run(ELECTION_TIMEOUT[1])
     state["stop"] = True
     last = c.one(_cmd(c), n)

@@ -18,7 +18,7 @@ from ....sim.validation import check_int, check_type
 from ..harness import RaftCluster, ScriptedPeer, _fail, watch
 from ..messages import AppendEntries, InstallSnapshot
 from ..node import ELECTION_TIMEOUT, _book
-from .support import _cmd, _counts, _new
+from .support import _cmd, _counts, _heal_all, _new
 
 SNAPSHOT_EVERY = 10
 
@@ -312,9 +312,6 @@ def snapshot_churn(cls: type, seed: Any, *, n: int = 5, rounds: int = 12, unreli
                 up.append(i)
         c.run(c.rng.uniform(0.3, 0.8) * ELECTION_TIMEOUT[1])
     c.set_unreliable(False)
-    for i in c.ids:
-        if c.sim.node(i).crashed:
-            c.restart(i)
-        c.connect(i)
+    _heal_all(c)
     c.one(_cmd(c), n)
     return c.sim

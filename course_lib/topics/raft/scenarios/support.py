@@ -1,4 +1,4 @@
-"""What the scenarios share: a cluster of the learner's class, checked counts, fresh commands."""
+"""What the scenarios share: a cluster of the learner's class, checked counts, fresh commands, healing."""
 
 from __future__ import annotations
 
@@ -26,3 +26,11 @@ def _cmd(cluster: RaftCluster) -> int:
         if c not in used:
             used.add(c)
             return c
+
+
+def _heal_all(cluster: RaftCluster) -> None:
+    """Restart every crashed server and reconnect every server (the end of a churn scenario)."""
+    for i in cluster.ids:
+        if cluster.sim.node(i).crashed:
+            cluster.restart(i)
+        cluster.connect(i)
